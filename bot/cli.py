@@ -1,0 +1,228 @@
+"""The `tracebot` command line.
+
+Every command turns domain errors into a one-line reason on stderr and exit 1;
+usage errors exit 2; no traceback reaches the user (set ``TRACEBOT_DEBUG=1`` to
+see one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.settings import Settings, load_settings
+from storage.errors import StorageError
+from storage.importers import ImportReport
+
+__all__ = ["app", "main"]
+
+log = logging.getLogger("tracebot")
+
+app = typer.Typer(
+    name="tracebot",
+    help="TraceBot: lot traceability for food and manufacturing plants.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Load data into the database.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (overrides TRACEBOT_DATABASE_URL), e.g. sqlite:///plant.db",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class Failure(Exception):
+    """A reason to stop with exit 1, shown to the user as one line."""
+
+
+@app.callback()
+def _root(ctx: typer.Context, db: DbOption = None) -> None:
+    ctx.obj = db
+
+
+def _settings(ctx: typer.Context, db: str | None) -> Settings:
+    chosen = db or ctx.obj
+    return load_settings(database_url=chosen) if chosen else load_settings()
+
+
+@app.command()
+def init(ctx: typer.Context, db: DbOption = None) -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    from storage.db import init_schema
+
+    settings = _settings(ctx, db)
+    before, after = init_schema(settings.database_url)
+    if before == after:
+        stdout.print(f"Schema is up to date (revision {after}).")
+    elif before is None:
+        stdout.print(f"Created the schema (revision {after}).")
+    else:
+        stdout.print(f"Upgraded the schema from revision {before} to {after}.")
+
+
+@import_app.command("csv")
+def import_csv(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Folder holding the CSV files.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    user: Annotated[str, typer.Option("--user", help="Who imports, for the audit log.")] = "cli",
+) -> None:
+    """Load CSV files (items, parties, lots, receipts, consumption, shipments, qc...)."""
+    from storage.importers.csv_import import import_csv_dir
+
+    settings = _settings(ctx, db)
+    try:
+        with _progress_bar() as progress:
+            report = import_csv_dir(
+                settings.database_url, directory, actor=user, progress=progress
+            )
+    except FileNotFoundError as err:
+        raise Failure(str(err)) from err
+    if as_json:
+        print(json.dumps(report.as_dict()))
+    else:
+        _print_report(report)
+    if report.rejected:
+        count = len(report.rejected)
+        raise Failure(f"{count} row{'s' if count != 1 else ''} rejected; the other rows loaded.")
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
+    if not stderr.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done)
+
+        yield advance
+
+
+def _print_report(report: ImportReport) -> None:
+    table = Table(title="Import", title_justify="left")
+    for column in ("file", "rows", "new", "updated", "unchanged", "rejected", "seconds"):
+        table.add_column(column, justify="left" if column == "file" else "right")
+    for file in report.files:
+        table.add_row(
+            file.file,
+            str(file.rows),
+            str(file.inserted),
+            str(file.updated),
+            str(file.unchanged),
+            str(len(file.rejected)),
+            f"{file.seconds:.2f}",
+        )
+    stdout.print(table)
+    for rejection in report.rejected:
+        stderr.print(str(rejection), markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def stats(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Count items, parties, lots, links, receipts, shipments, QC checks, holds, alerts."""
+    from storage.stats import count_rows
+
+    counts = count_rows(_settings(ctx, db).database_url)
+    if as_json:
+        print(json.dumps(counts))
+        return
+    table = Table(show_header=False)
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    stdout.print(table)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    db: DbOption = None,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            help="Day the demo's dates are built around (YYYY-MM-DD); default: the day "
+            "the demo was first loaded, or today.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Load the demo plant (idempotent) and print questions to ask it."""
+    from storage.demo import EXAMPLE_QUESTIONS, load_demo
+
+    settings = _settings(ctx, db)
+    try:
+        anchor_day = date.fromisoformat(anchor) if anchor else None
+    except ValueError as err:
+        raise typer.BadParameter(f"{anchor!r} is not a date (YYYY-MM-DD)") from err
+    used, report = load_demo(settings.database_url, anchor=anchor_day)
+    if report.rejected:
+        _print_report(report)
+        raise Failure("the demo plant did not load cleanly")
+    loaded = sum(file.inserted for file in report.files)
+    state = f"loaded ({loaded} rows)" if loaded else "already loaded"
+    stdout.print(f"Demo plant {state} into {settings.database_url}, dated around {used}.")
+    stdout.print("Ask it, for example:")
+    for question in EXAMPLE_QUESTIONS:
+        stdout.print(f'  tracebot ask "{question}"', markup=False, highlight=False)
+
+
+def main() -> None:
+    """Entry point of the `tracebot` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(prog_name="tracebot")
+    except (Failure, StorageError) as err:
+        stderr.print(f"tracebot: {err}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as err:
+        log.debug("unexpected error", exc_info=True)
+        if load_settings().debug:
+            raise
+        stderr.print(
+            f"tracebot: unexpected error ({type(err).__name__}: {err}); "
+            "set TRACEBOT_DEBUG=1 for details.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Settings, read from the environment (and a `.env` file) in this one place.
+
+Nothing is read at import time: call :func:`load_settings` where a command or the
+app starts, and pass the values down.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """Everything TraceBot can be configured with; see the README's table."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite:///tracebot.db", validation_alias="TRACEBOT_DATABASE_URL"
+    )
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", validation_alias="SLACK_API_URL"
+    )
+    alert_channel: str | None = Field(default=None, validation_alias="TRACEBOT_ALERT_CHANNEL")
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, validation_alias="TWILIO_AUTH_TOKEN"
+    )
+    public_url: str | None = Field(default=None, validation_alias="TRACEBOT_PUBLIC_URL")
+    api_keys: str = Field(default="", validation_alias="TRACEBOT_API_KEYS")
+    admins: str = Field(default="", validation_alias="TRACEBOT_ADMINS")
+    debug: bool = Field(default=False, validation_alias="TRACEBOT_DEBUG")
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return _split(self.api_keys)
+
+    @property
+    def admin_list(self) -> list[str]:
+        return _split(self.admins)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings now; ``overrides`` win over the environment."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,908 @@
+"""Import a directory of CSV files in the contract's format.
+
+Files load in dependency order (items and parties, then lots, then the events that
+name them), each in one transaction. A row that cannot be loaded is reported with
+its file, line and reason and the rest of the file still loads. Re-importing the
+same files changes nothing: master data is compared with what is stored and only
+real differences are written; events carry natural keys that unique indexes
+enforce, so a repeated event is skipped.
+
+The hot path uses SQLAlchemy Core executemany with plain tuples of values, never
+one ORM object per row: a million consumption rows load in seconds.
+
+Besides the contract's files, three optional files carry what a plant also keeps:
+``holds.csv`` (lot_code, sku?, reason, placed_by, placed_at, released_by,
+released_at), ``formulas.csv`` (sku, version, effective_from, changed_by, summary,
+ingredients) and ``adjustments.csv`` (lot_code, sku?, quantity, reason, at, by).
+``lots.csv`` may carry a ``status`` column; ``consumption.csv`` may name
+``output_sku`` and ``input_sku`` where a lot code is shared by two items.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from biip import ParseError as BiipParseError
+from biip.gln import Gln
+from biip.gtin import Gtin
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.db import make_engine, require_schema
+from storage.importers.report import FileReport, ImportReport, Rejection
+from storage.models import (
+    ITEM_KINDS,
+    LOT_STATUSES,
+    PARTY_KINDS,
+    QC_RESULTS,
+    Adjustment,
+    AuditLog,
+    FormulaVersion,
+    Hold,
+    Item,
+    Link,
+    Lot,
+    Party,
+    QcCheck,
+    Receipt,
+    Shipment,
+)
+
+__all__ = ["CSV_FILES", "Progress", "import_csv_dir"]
+
+Progress = Callable[[str, int, int], None]
+"""Called with (file name, rows done, rows in the file) while a file loads."""
+
+BATCH = 20_000
+
+ITEMS = Item.__table__  # type: ignore[attr-defined]
+PARTIES = Party.__table__  # type: ignore[attr-defined]
+LOTS = Lot.__table__  # type: ignore[attr-defined]
+LINKS = Link.__table__  # type: ignore[attr-defined]
+RECEIPTS = Receipt.__table__  # type: ignore[attr-defined]
+SHIPMENTS = Shipment.__table__  # type: ignore[attr-defined]
+QC_CHECKS = QcCheck.__table__  # type: ignore[attr-defined]
+HOLDS = Hold.__table__  # type: ignore[attr-defined]
+FORMULAS = FormulaVersion.__table__  # type: ignore[attr-defined]
+ADJUSTMENTS = Adjustment.__table__  # type: ignore[attr-defined]
+AUDIT = AuditLog.__table__  # type: ignore[attr-defined]
+
+
+class RowError(Exception):
+    """A row cannot be loaded; the message is the reason shown to the user."""
+
+
+# --- reading values -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its line number and a getter by column name."""
+
+    line: int
+    values: Sequence[str]
+    columns: dict[str, int]
+
+    def get(self, column: str) -> str:
+        index = self.columns.get(column)
+        if index is None or index >= len(self.values):
+            return ""
+        return self.values[index].strip()
+
+    def required(self, column: str) -> str:
+        value = self.get(column)
+        if not value:
+            raise RowError(f"missing {column}")
+        return value
+
+
+def parse_date(value: str, column: str) -> date | None:
+    """An ISO date, or the date part of an ISO datetime; empty is None.
+
+    Example:
+        >>> parse_date("2024-01-15", "produced_on")
+        datetime.date(2024, 1, 15)
+        >>> parse_date("2024-13-01", "on")
+        Traceback (most recent call last):
+        ...
+        storage.importers.csv_import.RowError: bad date '2024-13-01' in on (expected YYYY-MM-DD)
+    """
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value).date()
+    except ValueError as err:
+        raise RowError(f"bad date {value!r} in {column} (expected YYYY-MM-DD)") from err
+
+
+def parse_datetime(value: str, column: str) -> datetime | None:
+    """An ISO datetime (or date, at midnight) as naive plant-local time; empty is None."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise RowError(
+            f"bad date {value!r} in {column} (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"
+        ) from err
+    return moment.replace(tzinfo=None)
+
+
+def parse_quantity(value: str, column: str, *, signed: bool = False) -> float | None:
+    """A finite number; negative only where ``signed``; empty is None.
+
+    Example:
+        >>> parse_quantity("12.5", "quantity")
+        12.5
+        >>> parse_quantity("-3", "quantity")
+        Traceback (most recent call last):
+        ...
+        storage.importers.csv_import.RowError: negative quantity -3 in quantity
+    """
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError as err:
+        raise RowError(f"bad number {value!r} in {column}") from err
+    if not math.isfinite(number):
+        raise RowError(f"bad number {value!r} in {column}")
+    if number < 0 and not signed:
+        raise RowError(f"negative quantity {value} in {column}")
+    return number
+
+
+def _parse_int(value: str, column: str) -> int | None:
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError as err:
+        raise RowError(f"bad whole number {value!r} in {column}") from err
+    if number < 0:
+        raise RowError(f"negative number {value} in {column}")
+    return number
+
+
+def _choice(value: str, column: str, allowed: Sequence[str]) -> str:
+    normalised = value.lower()
+    if normalised not in allowed:
+        raise RowError(f"bad {column} {value!r} (expected one of {', '.join(allowed)})")
+    return normalised
+
+
+def _gtin(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return Gtin.parse(value).as_gtin_14()
+    except BiipParseError as err:
+        raise RowError(f"bad GTIN: {err}") from err
+
+
+def _gln(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return Gln.parse(value).value
+    except BiipParseError as err:
+        raise RowError(f"bad GLN: {err}") from err
+
+
+# --- what is already stored -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    id: int
+    sku: str
+    uom: str
+    shelf_life_days: int | None
+
+
+class Catalog:
+    """Look-ups from the codes a file uses to stored ids, refreshed per file."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.items: dict[str, ItemRef] = {}
+        self.item_sku: dict[int, str] = {}
+        self.parties: dict[str, int] = {}
+        self.lots: dict[str, dict[int, int]] = {}
+        self.refresh(connection)
+
+    def refresh(self, connection: Connection) -> None:
+        self.items = {
+            sku: ItemRef(item_id, sku, uom, shelf_life)
+            for item_id, sku, uom, shelf_life in connection.execute(
+                select(ITEMS.c.id, ITEMS.c.sku, ITEMS.c.uom, ITEMS.c.shelf_life_days)
+            )
+        }
+        self.item_sku = {ref.id: sku for sku, ref in self.items.items()}
+        self.parties = dict(connection.execute(select(PARTIES.c.code, PARTIES.c.id)).all())
+        lots: dict[str, dict[int, int]] = defaultdict(dict)
+        for lot_id, code, item_id in connection.execute(
+            select(LOTS.c.id, LOTS.c.lot_code, LOTS.c.item_id)
+        ):
+            lots[code][item_id] = lot_id
+        self.lots = dict(lots)
+
+    def item(self, sku: str) -> ItemRef:
+        ref = self.items.get(sku)
+        if ref is None:
+            raise RowError(f"unknown item {sku!r}")
+        return ref
+
+    def party(self, code: str, column: str) -> int:
+        party_id = self.parties.get(code)
+        if party_id is None:
+            raise RowError(f"unknown party {code!r} in {column}")
+        return party_id
+
+    def optional_party(self, code: str, column: str) -> int | None:
+        return self.party(code, column) if code else None
+
+    def lot(self, code: str, sku: str = "", *, column: str = "lot_code") -> int:
+        """The id of lot ``code``, using ``sku`` where the code is shared."""
+        by_item = self.lots.get(code)
+        if not by_item:
+            raise RowError(f"unknown lot {code!r} in {column}")
+        if sku:
+            lot_id = by_item.get(self.item(sku).id)
+            if lot_id is None:
+                raise RowError(f"unknown lot {code!r} of item {sku!r} in {column}")
+            return lot_id
+        if len(by_item) > 1:
+            skus = " and ".join(sorted(self.item_sku[item_id] for item_id in by_item))
+            raise RowError(f"lot code {code!r} is shared by items {skus}; add a sku column")
+        return next(iter(by_item.values()))
+
+
+# --- writing ----------------------------------------------------------------------
+
+
+def _insert_ignoring_duplicates(connection: Connection, table: Table, rows: list[dict]) -> int:
+    """Insert rows, skipping any that meets a unique index; return rows inserted."""
+    if not rows:
+        return 0
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        statement: Any = sqlite.insert(table).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(dialect)
+    before = _count(connection, table)
+    for start in range(0, len(rows), BATCH):
+        connection.execute(statement, rows[start : start + BATCH])
+    return _count(connection, table) - before
+
+
+def _count(connection: Connection, table: Table) -> int:
+    return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _sync(
+    connection: Connection,
+    table: Table,
+    rows: list[dict],
+    key: tuple[str, ...],
+    report: FileReport,
+) -> None:
+    """Write master data: insert new keys, update only the fields that differ.
+
+    Each row's dict holds its ``key`` columns and the columns the file gives; a
+    column the file does not have is left as stored.
+    """
+    if not rows:
+        return
+    fields = sorted({name for row in rows for name in row} - set(key))
+    stored = {
+        tuple(record[: len(key)]): record
+        for record in connection.execute(
+            select(*(table.c[name] for name in key), table.c.id, *(table.c[f] for f in fields))
+        )
+    }
+    new: dict[tuple, dict] = {}
+    changed: list[dict] = []
+    for row in rows:
+        row_key = tuple(row[name] for name in key)
+        record = stored.get(row_key)
+        if record is None:
+            new[row_key] = row  # a later row for the same key wins
+            continue
+        current = dict(zip(fields, record[len(key) + 1 :], strict=True))
+        differences = {f: row[f] for f in fields if f in row and row[f] != current[f]}
+        if differences:
+            changed.append({"_id": record[len(key)], **differences})
+        else:
+            report.unchanged += 1
+    if new:
+        connection.execute(insert(table), list(new.values()))
+        report.inserted += len(new)
+    by_fields: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    for change in changed:
+        by_fields[tuple(sorted(set(change) - {"_id"}))].append(change)
+    for changed_fields, group in by_fields.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({name: bindparam(name) for name in changed_fields})
+        )
+        connection.execute(statement, group)
+    report.updated += len(changed)
+
+
+# --- one loader per file ------------------------------------------------------------
+
+
+def _item(row: Row) -> dict[str, Any]:
+    return {
+        "sku": row.required("sku"),
+        "name": row.required("name"),
+        "kind": _choice(row.required("kind"), "kind", ITEM_KINDS),
+        "uom": row.required("uom"),
+        "shelf_life_days": _parse_int(row.get("shelf_life_days"), "shelf_life_days"),
+        "gtin": _gtin(row.get("gtin")),
+    }
+
+
+def _load_items(connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport):
+    records = _last_per_key(_records(rows, report, _item), ("sku",), report)
+    _sync(connection, ITEMS, records, ("sku",), report)
+
+
+def _party(row: Row) -> dict[str, Any]:
+    return {
+        "code": row.required("id"),
+        "name": row.required("name"),
+        "kind": _choice(row.required("kind"), "kind", PARTY_KINDS),
+        "gln": _gln(row.get("gln")),
+        "email": _email(row.get("email")),
+        "phone": row.get("phone") or None,
+    }
+
+
+def _load_parties(
+    connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport
+):
+    records = _last_per_key(_records(rows, report, _party), ("code",), report)
+    _sync(connection, PARTIES, records, ("code",), report)
+
+
+def _email(value: str) -> str | None:
+    if not value:
+        return None
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value:
+        raise RowError(f"bad e-mail address {value!r}")
+    return value
+
+
+def _lot_record(row: Row, catalog: Catalog) -> dict[str, Any]:
+    item = catalog.item(row.required("sku"))
+    produced_on = parse_date(row.get("produced_on"), "produced_on")
+    received_on = parse_date(row.get("received_on"), "received_on")
+    expires_on = parse_date(row.get("expires_on"), "expires_on")
+    start = produced_on or received_on
+    if expires_on is None and start is not None and item.shelf_life_days is not None:
+        # Derived from the item's shelf life when the file does not say.
+        expires_on = start + timedelta(days=item.shelf_life_days)
+    record = {
+        "lot_code": row.required("lot_code"),
+        "item_id": item.id,
+        "quantity": parse_quantity(row.get("quantity"), "quantity"),
+        "uom": row.get("uom") or item.uom,
+        "produced_on": produced_on,
+        "received_on": received_on,
+        "expires_on": expires_on,
+        "site_id": catalog.optional_party(row.get("site"), "site"),
+    }
+    if "status" in row.columns:
+        status = row.get("status")
+        record["status"] = _choice(status, "status", LOT_STATUSES) if status else "released"
+    return record
+
+
+def _load_lots(connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport):
+    key = ("lot_code", "item_id")
+    records = _records(rows, report, lambda row: _lot_record(row, catalog))
+    _sync(connection, LOTS, _last_per_key(records, key, report), key, report)
+
+
+def _load_receipts(
+    connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport
+):
+    """Receipts; a received lot not yet in lots.csv is created from its receipt."""
+
+    def parse(row: Row) -> dict[str, Any]:
+        lot = _lot_record(row, catalog)
+        if lot["received_on"] is None:
+            raise RowError("missing received_on")
+        return {
+            "lot": lot,
+            "supplier_id": catalog.party(row.required("supplier"), "supplier"),
+            "supplier_lot": row.get("supplier_lot"),
+            "quantity": lot["quantity"],
+            "uom": lot["uom"],
+            "received_on": lot["received_on"],
+            "site_id": lot["site_id"],
+            "reference": row.get("reference"),
+        }
+
+    receipts = _records(rows, report, parse)
+    lots = [receipt.pop("lot") for receipt in receipts]
+    new_lots = {
+        (lot["lot_code"], lot["item_id"]): lot
+        for lot in lots
+        if lot["item_id"] not in catalog.lots.get(lot["lot_code"], {})
+    }
+    if new_lots:
+        connection.execute(insert(LOTS), list(new_lots.values()))
+        catalog.refresh(connection)
+    for receipt, lot in zip(receipts, lots, strict=True):
+        receipt["lot_id"] = catalog.lots[lot["lot_code"]][lot["item_id"]]
+    _count_inserted(connection, RECEIPTS, receipts, report)
+
+
+def _load_consumption(
+    connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport
+):
+    def parse(row: Row) -> dict[str, Any]:
+        output_code = row.required("output_lot")
+        input_code = row.required("input_lot")
+        output_id = catalog.lot(output_code, row.get("output_sku"), column="output_lot")
+        input_id = catalog.lot(input_code, row.get("input_sku"), column="input_lot")
+        if output_id == input_id:
+            raise RowError(f"lot {input_code!r} cannot be an input of itself")
+        return {
+            "input_lot_id": input_id,
+            "output_lot_id": output_id,
+            "quantity": parse_quantity(row.get("quantity"), "quantity"),
+            "uom": row.get("uom") or None,
+            "at": parse_datetime(row.get("at"), "at"),
+            "work_order": row.get("work_order"),
+        }
+
+    parsed = _parse_rows(rows, report, parse)
+    existing = connection.execute(select(LINKS.c.input_lot_id, LINKS.c.output_lot_id)).all()
+    cyclic = links_closing_cycles(
+        [(input_id, output_id) for input_id, output_id in existing],
+        [(record["input_lot_id"], record["output_lot_id"]) for _, record in parsed],
+    )
+    for index in sorted(cyclic):
+        row = parsed[index][0]
+        input_code, output_code = row.get("input_lot"), row.get("output_lot")
+        report.rejected.append(
+            Rejection(
+                report.file,
+                row.line,
+                f"link {input_code} -> {output_code} would make lot {input_code!r} "
+                "its own ancestor",
+            )
+        )
+    accepted = [record for index, (_, record) in enumerate(parsed) if index not in cyclic]
+    _count_inserted(connection, LINKS, accepted, report)
+
+
+def _load_shipments(
+    connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport
+):
+    def parse(row: Row) -> dict[str, Any]:
+        return {
+            "lot_id": catalog.lot(row.required("lot_code"), row.get("sku")),
+            "party_id": catalog.party(row.required("to"), "to"),
+            "from_site_id": catalog.optional_party(row.get("from_site"), "from_site"),
+            "quantity": parse_quantity(row.get("quantity"), "quantity"),
+            "uom": row.get("uom") or None,
+            "shipped_on": parse_date(row.required("shipped_on"), "shipped_on"),
+            "reference": row.get("reference"),
+        }
+
+    _count_inserted(connection, SHIPMENTS, _records(rows, report, parse), report)
+
+
+def _load_qc(connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport):
+    def parse(row: Row) -> dict[str, Any]:
+        result = row.required("result").lower()
+        result = {"passed": "pass", "failed": "fail"}.get(result, result)
+        return {
+            "lot_id": catalog.lot(row.required("lot_code"), row.get("sku")),
+            "test": row.required("test"),
+            "result": _choice(result, "result", QC_RESULTS),
+            "value": row.get("value") or None,
+            "spec": row.get("spec") or None,
+            "performed_by": row.get("performed_by") or None,
+            "signed_off_by": row.get("signed_off_by") or None,
+            "at": parse_datetime(row.required("at"), "at"),
+        }
+
+    _count_inserted(connection, QC_CHECKS, _records(rows, report, parse), report)
+
+
+def _load_holds(connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport):
+    def parse(row: Row) -> dict[str, Any]:
+        placed_at = parse_datetime(row.required("placed_at"), "placed_at")
+        released_at = parse_datetime(row.get("released_at"), "released_at")
+        if released_at is not None and placed_at is not None and released_at < placed_at:
+            raise RowError("released_at is before placed_at")
+        return {
+            "lot_id": catalog.lot(row.required("lot_code"), row.get("sku")),
+            "placed_at": placed_at,
+            "reason": row.get("reason"),
+            "placed_by": row.get("placed_by"),
+            "released_by": row.get("released_by") or None,
+            "released_at": released_at,
+        }
+
+    key = ("lot_id", "placed_at")
+    records = _last_per_key(_records(rows, report, parse), key, report)
+    _sync(connection, HOLDS, records, key, report)
+    # A lot's status follows its holds: on hold while one is open.
+    open_holds = select(HOLDS.c.lot_id).where(HOLDS.c.released_at.is_(None))
+    released = select(HOLDS.c.lot_id).where(HOLDS.c.released_at.is_not(None))
+    connection.execute(
+        update(LOTS)
+        .where(LOTS.c.id.in_(open_holds), LOTS.c.status != "on_hold")
+        .values(status="on_hold")
+    )
+    connection.execute(
+        update(LOTS)
+        .where(LOTS.c.status == "on_hold", LOTS.c.id.in_(released), LOTS.c.id.not_in(open_holds))
+        .values(status="released")
+    )
+
+
+def _load_formulas(
+    connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport
+):
+    def parse(row: Row) -> dict[str, Any]:
+        return {
+            "item_id": catalog.item(row.required("sku")).id,
+            "version": row.required("version"),
+            "effective_from": parse_date(row.required("effective_from"), "effective_from"),
+            "changed_by": row.get("changed_by"),
+            "summary": row.get("summary"),
+            "ingredients": row.get("ingredients"),
+        }
+
+    key = ("item_id", "version")
+    records = _last_per_key(_records(rows, report, parse), key, report)
+    _sync(connection, FORMULAS, records, key, report)
+
+
+def _load_adjustments(
+    connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport
+):
+    def parse(row: Row) -> dict[str, Any]:
+        return {
+            "lot_id": catalog.lot(row.required("lot_code"), row.get("sku")),
+            "quantity": parse_quantity(row.required("quantity"), "quantity", signed=True),
+            "reason": row.get("reason"),
+            "at": parse_datetime(row.required("at"), "at"),
+            "by": row.get("by"),
+        }
+
+    _count_inserted(connection, ADJUSTMENTS, _records(rows, report, parse), report)
+
+
+def _count_inserted(
+    connection: Connection, table: Table, records: list[dict], report: FileReport
+) -> None:
+    inserted = _insert_ignoring_duplicates(connection, table, records)
+    report.inserted += inserted
+    report.unchanged += len(records) - inserted
+
+
+def _parse_rows(
+    rows: Iterable[Row], report: FileReport, parse: Callable[[Row], dict[str, Any]]
+) -> list[tuple[Row, dict[str, Any]]]:
+    """Parse every row; a row whose parse raises RowError is rejected with its reason."""
+    parsed = []
+    for row in rows:
+        report.rows += 1
+        try:
+            parsed.append((row, parse(row)))
+        except RowError as err:
+            report.rejected.append(Rejection(report.file, row.line, str(err)))
+    return parsed
+
+
+def _records(
+    rows: Iterable[Row], report: FileReport, parse: Callable[[Row], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [record for _, record in _parse_rows(rows, report, parse)]
+
+
+def _last_per_key(records: list[dict], key: tuple[str, ...], report: FileReport) -> list[dict]:
+    """Keep one record per natural key (the last), counting the others unchanged."""
+    unique = {tuple(record[name] for name in key): record for record in records}
+    report.unchanged += len(records) - len(unique)
+    return list(unique.values())
+
+
+# --- cycles ---------------------------------------------------------------------------
+
+
+def links_closing_cycles(
+    existing: Sequence[tuple[int, int]], new: Sequence[tuple[int, int]]
+) -> set[int]:
+    """Indexes of the new (input, output) links that would close a cycle.
+
+    New links are taken in order: a link is refused when its output already
+    reaches its input through the stored links and the new links accepted before
+    it. The whole graph is checked once in linear time; only the strongly
+    connected parts that hold a cycle are examined link by link.
+
+    Example:
+        >>> links_closing_cycles([(1, 2)], [(2, 3), (3, 1), (1, 3)])
+        {1}
+    """
+    if not new:
+        return set()
+    candidates = _nodes_on_cycles(existing, new)
+    if not candidates:
+        return set()
+    graph = nx.DiGraph()
+    graph.add_edges_from(
+        edge for edge in (*existing, *new) if edge[0] in candidates and edge[1] in candidates
+    )
+    refused: set[int] = set()
+    for component in nx.strongly_connected_components(graph):
+        if len(component) < 2:
+            continue
+        accepted: dict[int, list[int]] = defaultdict(list)
+        for source, target in existing:
+            if source in component and target in component:
+                accepted[source].append(target)
+        for index, (source, target) in enumerate(new):
+            if source not in component or target not in component:
+                continue
+            if _reaches(accepted, target, source):
+                refused.add(index)
+            else:
+                accepted[source].append(target)
+    return refused
+
+
+def _nodes_on_cycles(
+    existing: Sequence[tuple[int, int]], new: Sequence[tuple[int, int]]
+) -> set[int]:
+    """Nodes left after peeling away sources, then sinks (Kahn's algorithm both ways).
+
+    Empty when the graph is acyclic; otherwise a superset of the nodes on cycles.
+    """
+    successors: dict[int, list[int]] = defaultdict(list)
+    predecessors: dict[int, list[int]] = defaultdict(list)
+    for source, target in (*existing, *new):
+        successors[source].append(target)
+        predecessors[target].append(source)
+    nodes = set(successors) | set(predecessors)
+    _peel(nodes, successors)
+    if nodes:
+        _peel(nodes, predecessors)
+    return nodes
+
+
+def _peel(nodes: set[int], successors: dict[int, list[int]]) -> None:
+    """Remove from ``nodes`` every node no cycle can reach, following ``successors``."""
+    degree = dict.fromkeys(nodes, 0)
+    for node in nodes:
+        for neighbour in successors.get(node, ()):
+            if neighbour in degree:
+                degree[neighbour] += 1
+    queue = deque(node for node, count in degree.items() if count == 0)
+    while queue:
+        node = queue.popleft()
+        nodes.discard(node)
+        for neighbour in successors.get(node, ()):
+            if neighbour in nodes:
+                degree[neighbour] -= 1
+                if degree[neighbour] == 0:
+                    queue.append(neighbour)
+
+
+def _reaches(successors: dict[int, list[int]], start: int, goal: int) -> bool:
+    seen = {start}
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for neighbour in successors.get(node, ()):
+            if neighbour not in seen:
+                seen.add(neighbour)
+                stack.append(neighbour)
+    return False
+
+
+# --- the directory ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    name: str
+    table: str
+    required: tuple[str, ...]
+    load: Callable[[Connection, Iterable[Row], Catalog, FileReport], None]
+
+
+CSV_FILES: tuple[FileSpec, ...] = (
+    FileSpec("items.csv", "item", ("sku", "name", "kind", "uom"), _load_items),
+    FileSpec("parties.csv", "party", ("id", "name", "kind"), _load_parties),
+    FileSpec("lots.csv", "lot", ("lot_code", "sku"), _load_lots),
+    FileSpec(
+        "receipts.csv", "receipt", ("lot_code", "sku", "supplier", "received_on"), _load_receipts
+    ),
+    FileSpec(
+        "formulas.csv", "formula_version", ("sku", "version", "effective_from"), _load_formulas
+    ),
+    FileSpec("consumption.csv", "link", ("output_lot", "input_lot"), _load_consumption),
+    FileSpec("shipments.csv", "shipment", ("lot_code", "to", "shipped_on"), _load_shipments),
+    FileSpec("qc.csv", "qc_check", ("lot_code", "test", "result", "at"), _load_qc),
+    FileSpec("holds.csv", "hold", ("lot_code", "placed_at"), _load_holds),
+    FileSpec("adjustments.csv", "adjustment", ("lot_code", "quantity", "at"), _load_adjustments),
+)
+
+
+def import_csv_dir(
+    url: str,
+    directory: Path,
+    *,
+    actor: str = "cli",
+    reason: str = "",
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Load every known CSV file in ``directory`` into the database at ``url``.
+
+    Args:
+        url: the database URL; its schema must be current (``tracebot init``).
+        directory: a folder holding any subset of the contract's CSV files.
+        actor: who is importing, for the audit log.
+        reason: why, for the audit log.
+        progress: called as rows are read.
+
+    Returns:
+        The report: counts per file and every rejected row.
+
+    Raises:
+        FileNotFoundError: the directory does not exist or holds no known file.
+        storage.errors.SchemaOutdated: the database needs ``tracebot init``.
+    """
+    if not directory.is_dir():
+        raise FileNotFoundError(f"No such directory: {directory}")
+    present = [spec for spec in CSV_FILES if (directory / spec.name).is_file()]
+    if not present:
+        names = ", ".join(spec.name for spec in CSV_FILES)
+        raise FileNotFoundError(f"No CSV file to import in {directory} (looked for {names})")
+    require_schema(url)
+    engine = make_engine(url)
+    report = ImportReport()
+    with engine.connect() as connection:
+        catalog = Catalog(connection)
+        connection.rollback()
+    for spec in present:
+        audit = _Audit(actor=actor, reason=reason or f"CSV import from {directory}")
+        report.files.append(
+            _import_file(engine, directory / spec.name, spec, catalog, progress, audit)
+        )
+    return report
+
+
+def _import_file(
+    engine: Any,
+    path: Path,
+    spec: FileSpec,
+    catalog: Catalog,
+    progress: Progress | None,
+    audit: _Audit,
+) -> FileReport:
+    report = FileReport(file=path.name, table=spec.table)
+    started = time.perf_counter()
+    total = _count_lines(path) if progress else 0
+    try:
+        with engine.begin() as connection:
+            catalog.refresh(connection)
+            rows = _read_rows(path, spec, report, progress, total)
+            spec.load(connection, rows, catalog, report)
+            if report.inserted or report.updated:
+                audit.record(connection, report)
+    except _BadFile as err:
+        report.rejected.append(Rejection(path.name, err.line, str(err)))
+    except SQLAlchemyError as err:
+        # The file's transaction rolled back: nothing of it was loaded.
+        report.inserted = report.updated = report.unchanged = 0
+        report.rejected.append(
+            Rejection(path.name, 0, f"file not loaded, the database refused it: {_first_line(err)}")
+        )
+    report.rejected.sort(key=lambda rejection: rejection.line)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _BadFile(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+def _first_line(err: SQLAlchemyError) -> str:
+    original = getattr(err, "orig", None) or err
+    return str(original).strip().splitlines()[0]
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return max(
+            sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1, 0
+        )
+
+
+def _read_rows(
+    path: Path, spec: FileSpec, report: FileReport, progress: Progress | None, total: int
+) -> Iterator[Row]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise _BadFile(1, f"unreadable header: {err}") from err
+        columns = {name.strip().lower(): index for index, name in enumerate(header)}
+        missing = [name for name in spec.required if name not in columns]
+        if missing:
+            raise _BadFile(1, f"missing column {', '.join(missing)} in the header")
+        done = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except (csv.Error, UnicodeDecodeError) as err:
+                report.rejected.append(
+                    Rejection(path.name, reader.line_num, f"unreadable row: {err}")
+                )
+                continue
+            if not values or not any(value.strip() for value in values):
+                continue
+            done += 1
+            if progress and done % 10_000 == 0:
+                progress(path.name, done, total)
+            yield Row(reader.line_num, values, columns)
+        if progress:
+            progress(path.name, total, total)
+
+
+@dataclass(frozen=True)
+class _Audit:
+    """Who imports and why; one audit-log entry per file that changed something."""
+
+    actor: str
+    reason: str
+
+    def record(self, connection: Connection, report: FileReport) -> None:
+        connection.execute(
+            insert(AUDIT),
+            {
+                "at": datetime.now(UTC),
+                "actor": self.actor,
+                "action": "import",
+                "entity": report.table,
+                "entity_key": report.file,
+                "detail": json.dumps(report.as_dict()),
+                "reason": self.reason,
+            },
+        )
