@@ -18,7 +18,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from bot.settings import Settings, load_settings
@@ -96,9 +103,7 @@ def import_csv(
     settings = _settings(ctx, db)
     try:
         with _progress_bar() as progress:
-            report = import_csv_dir(
-                settings.database_url, directory, actor=user, progress=progress
-            )
+            report = import_csv_dir(settings.database_url, directory, actor=user, progress=progress)
     except FileNotFoundError as err:
         raise Failure(str(err)) from err
     if as_json:
@@ -122,7 +127,7 @@ def _progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=stderr, transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(name: str, done: int, total: int) -> None:
             if name not in tasks:

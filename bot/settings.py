@@ -25,13 +25,9 @@ class Settings(BaseSettings):
         default=None, validation_alias="SLACK_SIGNING_SECRET"
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
-    slack_api_url: str = Field(
-        default="https://slack.com/api/", validation_alias="SLACK_API_URL"
-    )
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     alert_channel: str | None = Field(default=None, validation_alias="TRACEBOT_ALERT_CHANNEL")
-    twilio_auth_token: SecretStr | None = Field(
-        default=None, validation_alias="TWILIO_AUTH_TOKEN"
-    )
+    twilio_auth_token: SecretStr | None = Field(default=None, validation_alias="TWILIO_AUTH_TOKEN")
     public_url: str | None = Field(default=None, validation_alias="TRACEBOT_PUBLIC_URL")
     api_keys: str = Field(default="", validation_alias="TRACEBOT_API_KEYS")
     admins: str = Field(default="", validation_alias="TRACEBOT_ADMINS")

@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
@@ -39,6 +39,13 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError as err:
+        raise DatabaseUnavailable(url, "not a database URL") from err
+
+
 @cache
 def make_engine(url: str) -> Engine:
     """Return the (cached) engine for a database URL.
@@ -54,10 +61,7 @@ def make_engine(url: str) -> Engine:
         >>> make_engine("sqlite://").dialect.name
         'sqlite'
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as err:
-        raise DatabaseUnavailable(url, "not a database URL") from err
+    parsed = _parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
@@ -95,11 +99,11 @@ def head_revision() -> str:
 
 def schema_revision(url: str) -> str | None:
     """The migration a database is at, or None for an empty database."""
-    parsed = make_url(url)
+    parsed = _parse_url(url)
     database = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
-        if not Path(database).expanduser().exists():
-            return None  # do not create an empty file just to look
+    is_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if is_file and not Path(database).expanduser().exists():
+        return None  # do not create an empty file just to look
     try:
         with make_engine(url).connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
