@@ -88,6 +88,9 @@ class Lot(SQLModel, table=True):
     expires_on: date | None = Field(default=None, index=True)
     status: str = Field(default="released", max_length=16)
     site_id: int | None = Field(default=None, foreign_key="party.id")
+    # The data version that last wrote this row, so a cached genealogy can fetch
+    # just the lots that changed since it loaded.
+    revision: int = Field(default=0, index=True)
 
 
 class Link(SQLModel, table=True):
@@ -243,7 +246,7 @@ class AuditLog(SQLModel, table=True):
 
 
 class Meta(SQLModel, table=True):
-    """Small facts about the database itself, such as the demo's anchor date."""
+    """Small facts about the database itself: the data version, the demo's anchor date."""
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(sa_column=Column(Text, nullable=False))

@@ -58,6 +58,7 @@ from storage.models import (
     Receipt,
     Shipment,
 )
+from storage.versioning import bump_data_version
 
 __all__ = ["CSV_FILES", "Progress", "import_csv_dir"]
 
@@ -217,6 +218,7 @@ class Catalog:
     """Look-ups from the codes a file uses to stored ids, refreshed per file."""
 
     def __init__(self, connection: Connection) -> None:
+        self.version = 0  # the data version the current file's transaction writes
         self.items: dict[str, ItemRef] = {}
         self.item_sku: dict[int, str] = {}
         self.parties: dict[str, int] = {}
@@ -300,12 +302,16 @@ def _sync(
     rows: list[dict],
     key: tuple[str, ...],
     report: FileReport,
+    *,
+    stamp: dict[str, Any] | None = None,
 ) -> None:
     """Write master data: insert new keys, update only the fields that differ.
 
     Each row's dict holds its ``key`` columns and the columns the file gives; a
-    column the file does not have is left as stored.
+    column the file does not have is left as stored. ``stamp`` is written with
+    every inserted or updated row and not compared.
     """
+    stamp = stamp or {}
     if not rows:
         return
     fields = sorted({name for row in rows for name in row} - set(key))
@@ -326,11 +332,11 @@ def _sync(
         current = dict(zip(fields, record[len(key) + 1 :], strict=True))
         differences = {f: row[f] for f in fields if f in row and row[f] != current[f]}
         if differences:
-            changed.append({"_id": record[len(key)], **differences})
+            changed.append({"_id": record[len(key)], **differences, **stamp})
         else:
             report.unchanged += 1
     if new:
-        connection.execute(insert(table), list(new.values()))
+        connection.execute(insert(table), [{**row, **stamp} for row in new.values()])
         report.inserted += len(new)
     by_fields: dict[tuple[str, ...], list[dict]] = defaultdict(list)
     for change in changed:
@@ -419,7 +425,8 @@ def _lot_record(row: Row, catalog: Catalog) -> dict[str, Any]:
 def _load_lots(connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport):
     key = ("lot_code", "item_id")
     records = _records(rows, report, lambda row: _lot_record(row, catalog))
-    _sync(connection, LOTS, _last_per_key(records, key, report), key, report)
+    records = _last_per_key(records, key, report)
+    _sync(connection, LOTS, records, key, report, stamp={"revision": catalog.version})
 
 
 def _load_receipts(
@@ -450,7 +457,9 @@ def _load_receipts(
         if lot["item_id"] not in catalog.lots.get(lot["lot_code"], {})
     }
     if new_lots:
-        connection.execute(insert(LOTS), list(new_lots.values()))
+        connection.execute(
+            insert(LOTS), [{**lot, "revision": catalog.version} for lot in new_lots.values()]
+        )
         catalog.refresh(connection)
     for receipt, lot in zip(receipts, lots, strict=True):
         receipt["lot_id"] = catalog.lots[lot["lot_code"]][lot["item_id"]]
@@ -556,12 +565,12 @@ def _load_holds(connection: Connection, rows: Iterable[Row], catalog: Catalog, r
     connection.execute(
         update(LOTS)
         .where(LOTS.c.id.in_(open_holds), LOTS.c.status != "on_hold")
-        .values(status="on_hold")
+        .values(status="on_hold", revision=catalog.version)
     )
     connection.execute(
         update(LOTS)
         .where(LOTS.c.status == "on_hold", LOTS.c.id.in_(released), LOTS.c.id.not_in(open_holds))
-        .values(status="released")
+        .values(status="released", revision=catalog.version)
     )
 
 
@@ -813,12 +822,16 @@ def _import_file(
     started = time.perf_counter()
     total = _count_lines(path) if progress else 0
     try:
-        with engine.begin() as connection:
+        with engine.connect() as connection, connection.begin() as transaction:
+            # Raising the version first takes the write lock: writers queue here.
+            catalog.version = bump_data_version(connection)
             catalog.refresh(connection)
             rows = _read_rows(path, spec, report, progress, total)
             spec.load(connection, rows, catalog, report)
             if report.inserted or report.updated:
                 audit.record(connection, report)
+            else:
+                transaction.rollback()  # nothing changed, not even the version
     except _BadFile as err:
         report.rejected.append(Rejection(path.name, err.line, str(err)))
     except SQLAlchemyError as err:

@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("expires_on", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["item_id"],
             ["item.id"],
@@ -107,6 +108,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lot", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lot_expires_on"), ["expires_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_lot_revision"), ["revision"], unique=False)
         batch_op.create_index(batch_op.f("ix_lot_item_id"), ["item_id"], unique=False)
         batch_op.create_index("uq_lot_code_item", ["lot_code", "item_id"], unique=True)
 
@@ -344,6 +346,7 @@ def downgrade() -> None:
     with op.batch_alter_table("lot", schema=None) as batch_op:
         batch_op.drop_index("uq_lot_code_item")
         batch_op.drop_index(batch_op.f("ix_lot_item_id"))
+        batch_op.drop_index(batch_op.f("ix_lot_revision"))
         batch_op.drop_index(batch_op.f("ix_lot_expires_on"))
 
     op.drop_table("lot")
