@@ -205,6 +205,84 @@ def demo(
         stdout.print(f'  tracebot ask "{question}"', markup=False, highlight=False)
 
 
+TodayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--today", help="Resolve dates against this day (YYYY-MM-DD).", show_default=False
+    ),
+]
+
+
+def _today(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--today"
+        ) from err
+
+
+def _questions(question: str | None) -> list[str]:
+    if question is not None:
+        return [question]
+    return [line.strip() for line in sys.stdin if line.strip()]
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[
+        str | None, typer.Argument(help="The question; without it, one question a line from stdin.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    today: TodayOption = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Who asks (for holds and releases).")
+    ] = None,
+) -> None:
+    """Answer a question about the plant's lots."""
+    from bot.service import TraceService
+    from storage import load_genealogy
+
+    settings = _settings(ctx, db)
+    day = _today(today)
+    questions = _questions(question)
+    # One question reaches a small part of the plant: load only that (preload=False).
+    genealogy = load_genealogy(settings.database_url, preload=len(questions) > 200)
+    service = TraceService(genealogy, settings.database_url, admins=settings.admin_list)
+    failed = []
+    for text in questions:
+        answer = service.ask(text, today=day, user=user)
+        if as_json:
+            print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(answer.text + ("\n" if len(questions) > 1 else ""), flush=True)
+        if not answer.ok:
+            failed.append(answer)
+    if failed:
+        reason = failed[0].data.get("reason") or failed[0].text.splitlines()[0]
+        more = f" ({len(failed)} of {len(questions)} questions)" if len(questions) > 1 else ""
+        raise Failure(f"{reason}{more}")
+
+
+@app.command("parse")
+def parse_command(
+    text: Annotated[
+        str | None, typer.Argument(help="The text; without it, one text a line from stdin.")
+    ] = None,
+    today: TodayOption = None,
+) -> None:
+    """Print how a question is understood, as JSON (no database needed)."""
+    from intents.text import parse
+
+    day = _today(today)
+    for line in _questions(text):
+        print(json.dumps(parse(line, today=day).as_dict()), flush=True)
+
+
 def main() -> None:
     """Entry point of the `tracebot` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

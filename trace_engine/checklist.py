@@ -48,7 +48,7 @@ def build_checklist(
     lots = ", ".join(named)
     steps = []
     if on_hand:
-        stock = _listing(
+        held = _listing(
             [
                 f"{line.lot}: {quantity(line.quantity, line.uom)} at {line.location or 'unknown site'}"
                 for line in on_hand
@@ -57,7 +57,7 @@ def build_checklist(
         steps.append(
             ChecklistStep(
                 "Hold on-hand stock",
-                f"Place {len(on_hand)} lot(s) on hold and quarantine them: {stock}.",
+                f"Place {len(on_hand)} lot(s) on hold and quarantine them: {held}.",
             )
         )
     else:

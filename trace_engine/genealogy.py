@@ -228,6 +228,18 @@ class Genealogy:
         item = self._items[lot.item_id]
         return Candidate(lot=lot.lot_code, item=item.name, sku=item.sku)
 
+    def parties(self) -> list[PartyFacts]:
+        """Every party, for gazetteers and pickers."""
+        with self._lock:
+            self.refresh()
+            return list(self._parties.values())
+
+    def items(self) -> list[ItemFacts]:
+        """Every item, for gazetteers and pickers."""
+        with self._lock:
+            self.refresh()
+            return list(self._items.values())
+
     def code(self, lot_id: int) -> str:
         return self._lots[lot_id].lot_code
 

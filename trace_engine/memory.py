@@ -71,7 +71,7 @@ class MemoryStore:
             store.add_lot(code, item.id, quantity=amount, uom="kg", site="Main plant")
         for link in links:
             source, target = link[0], link[1]
-            used = float(link[2]) if len(link) > 2 else 1.0  # type: ignore[misc]
+            used = float(link[2]) if len(link) > 2 else 1.0
             store.link_list.append(
                 LinkFacts(store.lot_id(source), store.lot_id(target), used, "kg")
             )

@@ -1,0 +1,223 @@
+"""One call from a question to an Answer, used by every adapter.
+
+``TraceService.ask`` parses the text, asks the engine, and renders the result as
+Slack text and speech, with the contract's ``data``. Domain errors become polite
+answers with ``ok: false``; an unexpected failure is logged with its traceback and
+the user gets a short apology.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from bot.render.speech import render_speech, spell
+from bot.render.text import HELP, render_text
+from intents.model import Intent
+from intents.text import Gazetteer, parse
+from storage.writes import set_hold
+from trace_engine import AmbiguousLot, Genealogy, TraceError
+from trace_engine.model import Answer, HoldChange, to_data
+
+__all__ = ["TraceService"]
+
+log = logging.getLogger(__name__)
+
+LOT_INTENTS = frozenset(
+    {
+        "trace_forward",
+        "trace_backward",
+        "lot_info",
+        "qc_status",
+        "recall",
+        "hold",
+        "release",
+        "common_source",
+        "mass_balance",
+    }
+)
+EXPIRY_DAYS = 14
+
+
+@dataclass
+class TraceService:
+    """Answers questions about one plant."""
+
+    genealogy: Genealogy
+    database_url: str
+    admins: Sequence[str] = ()
+    gazetteer_cache: dict[str, Any] = field(default_factory=dict)
+
+    def gazetteer(self) -> Gazetteer:
+        parties = self.genealogy.parties()
+        items = self.genealogy.items()
+        key = (len(parties), len(items))
+        if self.gazetteer_cache.get("key") != key:
+            self.gazetteer_cache = {
+                "key": key,
+                "value": Gazetteer(
+                    parties=[p.name for p in parties if p.kind != "site"],
+                    items=[i.name for i in items],
+                ),
+            }
+        gazetteer: Gazetteer = self.gazetteer_cache["value"]
+        return gazetteer
+
+    def parse(self, text: str, *, today: date) -> Intent:
+        return parse(text, today=today, gazetteer=self.gazetteer())
+
+    def ask(self, text: str, *, today: date, user: str | None = None) -> Answer:
+        """Answer one question; never raises for bad input."""
+        try:
+            intent = self.parse(text, today=today)
+            return self.answer(intent, today=today, user=user)
+        except Exception:
+            log.exception("could not answer %r", text)
+            return Answer(
+                intent="unknown",
+                query={"text": text},
+                ok=False,
+                text="Sorry, something went wrong on my side while answering that. It has been logged.",
+                speech="Sorry, something went wrong. Please try again.",
+                data={"reason": "internal error"},
+            )
+
+    def answer(self, intent: Intent, *, today: date, user: str | None = None) -> Answer:
+        """Answer a parsed intent."""
+        query = intent.as_dict()
+        name = intent.intent
+        if name == "help":
+            return Answer(
+                name,
+                query,
+                True,
+                HELP,
+                "Ask me who got a lot, what went into it, or what expires this week.",
+            )
+        if name == "unknown":
+            return Answer(
+                name,
+                query,
+                False,
+                "I didn't get that. " + HELP,
+                "Sorry, I didn't get that. Ask me who got a lot, or what went into it.",
+                {"reason": "not a traceability question"},
+            )
+        if name in LOT_INTENTS and not intent.lots:
+            message = "Which lot? Tell me its code, for example: who got lot 4471?"
+            return Answer(
+                name, query, False, message, "Which lot do you mean?", {"reason": "no lot named"}
+            )
+        if name == "common_source" and len(intent.lots) < 2:
+            message = "Name at least two lots to compare, for example: what do 4471 and 4480 have in common?"
+            return Answer(
+                name,
+                query,
+                False,
+                message,
+                "Which two lots should I compare?",
+                {"reason": "one lot named"},
+            )
+        try:
+            if name in ("hold", "release"):
+                return self._hold(intent, query, user=user)
+            result = self._dispatch(intent, today)
+        except AmbiguousLot as err:
+            candidates = [{"lot": c.lot, "item": c.item, "sku": c.sku} for c in err.candidates]
+            return Answer(name, query, False, str(err), str(err), {"candidates": candidates})
+        except TraceError as err:
+            return Answer(name, query, False, str(err), str(err), {"reason": str(err)})
+        lots = list(intent.lots)
+        return Answer(
+            intent=name,
+            query=query,
+            ok=True,
+            text=render_text(name, lots, result),
+            speech=render_speech(name, lots, result),
+            data=_data(name, result),
+        )
+
+    def _dispatch(self, intent: Intent, today: date) -> Any:
+        genealogy = self.genealogy
+        lots = list(intent.lots)
+        calls: dict[str, Callable[[], Any]] = {
+            "trace_forward": lambda: genealogy.downstream(lots),
+            "trace_backward": lambda: genealogy.upstream(lots),
+            "lot_info": lambda: genealogy.lot_info(lots[0]),
+            "qc_status": lambda: genealogy.qc_status(lots[0]),
+            "recall": lambda: genealogy.recall(lots),
+            "common_source": lambda: genealogy.common_source(lots),
+            "mass_balance": lambda: genealogy.mass_balance(lots[0]),
+            "expiring": lambda: genealogy.expiring(
+                intent.since or today,
+                intent.until or (intent.since or today) + timedelta(days=EXPIRY_DAYS),
+            ),
+            "supplier_lots": lambda: genealogy.supplier_lots(
+                intent.party or "", intent.since, intent.until
+            ),
+            "customer_lots": lambda: genealogy.customer_lots(
+                intent.party or "", intent.since, intent.until
+            ),
+            "formula_changes": lambda: genealogy.formula_changes(
+                intent.item, lot=lots[0] if lots else None
+            ),
+        }
+        if intent.intent in ("supplier_lots", "customer_lots") and not intent.party:
+            raise _Missing(
+                "Which supplier or customer? For example: what did Sysco get last month?"
+            )
+        if intent.intent == "formula_changes" and not intent.item and not lots:
+            raise _Missing("Which product? For example: what changed in the granola recipe?")
+        return calls[intent.intent]()
+
+    def _hold(self, intent: Intent, query: dict[str, Any], *, user: str | None) -> Answer:
+        name = intent.intent
+        verb = "place holds" if name == "hold" else "release holds"
+        if not self.admins:
+            message = (
+                f"No one may {verb} yet: an administrator must list people in TRACEBOT_ADMINS."
+            )
+            return Answer(name, query, False, message, message, {"reason": message})
+        if user is None or user not in self.admins:
+            who = ", ".join(self.admins)
+            message = f"Only {who} may {verb}. Ask one of them."
+            return Answer(
+                name, query, False, message, f"Sorry, you may not {verb}.", {"reason": message}
+            )
+        ids = [self.genealogy.resolve(code) for code in intent.lots]
+        changed = set(
+            set_hold(
+                self.database_url, ids, hold=name == "hold", actor=user, reason=f"asked: {name}"
+            )
+        )
+        self.genealogy.refresh()
+        status = "on_hold" if name == "hold" else "released"
+        result = HoldChange(
+            lots=tuple(self.genealogy.code(i) for i in ids if i in changed), status=status
+        )
+        if not result.lots:
+            state = "already on hold" if name == "hold" else "not on hold"
+            message = f"Lot(s) {', '.join(intent.lots)} {'are' if len(ids) > 1 else 'is'} {state}; nothing changed."
+            spoken = f"Lot {' and '.join(spell(c) for c in intent.lots)} is {state}."
+            return Answer(name, query, True, message, spoken, {"lots": [], "status": status})
+        return Answer(
+            name,
+            query,
+            True,
+            render_text(name, list(intent.lots), result),
+            render_speech(name, list(intent.lots), result),
+            _data(name, result),
+        )
+
+
+class _Missing(TraceError):
+    """A question lacks what it needs; the message asks for it."""
+
+
+def _data(intent: str, result: Any) -> dict[str, Any]:
+    """The contract's ``data`` for an intent's result (field names are the same)."""
+    data: dict[str, Any] = to_data(result)
+    return data

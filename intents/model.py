@@ -1,0 +1,57 @@
+"""The Intent: what a person asked, in the contract's shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+__all__ = ["INTENTS", "Intent"]
+
+INTENTS = (
+    "trace_forward",
+    "trace_backward",
+    "lot_info",
+    "qc_status",
+    "expiring",
+    "recall",
+    "hold",
+    "release",
+    "supplier_lots",
+    "customer_lots",
+    "common_source",
+    "mass_balance",
+    "formula_changes",
+    "help",
+    "unknown",
+)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A parsed question.
+
+    Example:
+        >>> Intent("trace_forward", lots=("4471",), confidence=0.97).as_dict()["lots"]
+        ['4471']
+    """
+
+    intent: str
+    lots: tuple[str, ...] = ()
+    party: str | None = None
+    item: str | None = None
+    since: date | None = None
+    until: date | None = None
+    confidence: float = 0.0
+    alternatives: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "lots": list(self.lots),
+            "party": self.party,
+            "item": self.item,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "confidence": round(self.confidence, 2),
+        }

@@ -1,0 +1,77 @@
+"""Writes people make through TraceBot: holds and releases, each audited."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+
+from storage.db import make_engine
+from storage.models import AuditLog, Hold, Lot
+from storage.versioning import bump_data_version
+
+__all__ = ["set_hold"]
+
+HOLDS = Hold.__table__  # type: ignore[attr-defined]
+LOTS = Lot.__table__  # type: ignore[attr-defined]
+AUDIT = AuditLog.__table__  # type: ignore[attr-defined]
+
+
+def set_hold(
+    url: str, lot_ids: Sequence[int], *, hold: bool, actor: str, reason: str = ""
+) -> list[int]:
+    """Place (``hold=True``) or lift holds on lots; return the ids that changed.
+
+    A lot already in the wanted state is left alone. One transaction: the holds,
+    the lots' status and an audit-log entry naming ``actor`` land together.
+    """
+    now = datetime.now(UTC)
+    local = now.replace(tzinfo=None)
+    with make_engine(url).connect() as connection, connection.begin() as transaction:
+        version = bump_data_version(connection)
+        open_holds = set(
+            connection.execute(
+                select(HOLDS.c.lot_id).where(
+                    HOLDS.c.lot_id.in_(list(lot_ids)), HOLDS.c.released_at.is_(None)
+                )
+            ).scalars()
+        )
+        if hold:
+            changed = [lot_id for lot_id in lot_ids if lot_id not in open_holds]
+            if changed:
+                connection.execute(
+                    insert(HOLDS),
+                    [
+                        {"lot_id": lot_id, "placed_at": local, "placed_by": actor, "reason": reason}
+                        for lot_id in changed
+                    ],
+                )
+        else:
+            changed = [lot_id for lot_id in lot_ids if lot_id in open_holds]
+            if changed:
+                connection.execute(
+                    update(HOLDS)
+                    .where(HOLDS.c.lot_id.in_(changed), HOLDS.c.released_at.is_(None))
+                    .values(released_at=local, released_by=actor)
+                )
+        status = "on_hold" if hold else "released"
+        statement = update(LOTS).where(LOTS.c.id.in_(list(lot_ids)), LOTS.c.status != status)
+        touched = connection.execute(statement.values(status=status, revision=version)).rowcount
+        if not changed and not touched:
+            transaction.rollback()
+            return []
+        connection.execute(
+            insert(AUDIT),
+            {
+                "at": now,
+                "actor": actor,
+                "action": "hold" if hold else "release",
+                "entity": "lot",
+                "entity_key": ",".join(str(lot_id) for lot_id in lot_ids),
+                "detail": json.dumps({"lot_ids": list(lot_ids), "status": status}),
+                "reason": reason,
+            },
+        )
+        return list(lot_ids) if touched else changed
