@@ -109,11 +109,6 @@ class Genealogy:
         self._complete = preload
         self._lock = threading.RLock()
         self._version = -2  # never a real version: the first query loads
-        self._clear()
-
-    # --- loading and keeping current -------------------------------------------------
-
-    def _clear(self) -> None:
         self.graph: nx.DiGraph = nx.DiGraph()
         self._items: dict[int, ItemFacts] = {}
         self._parties: dict[int, PartyFacts] = {}
@@ -124,6 +119,24 @@ class Genealogy:
         self._expanded: dict[bool, set[int]] = {True: set(), False: set()}
         self._with_movements: set[int] = set()
         self._marks = {"links": 0, "shipments": 0, "receipts": 0}
+
+    # --- loading and keeping current -------------------------------------------------
+
+    def _clear(self) -> None:
+        """Forget everything loaded; containers are emptied in place, never replaced."""
+        self.graph.clear()
+        for container in (
+            self._items,
+            self._parties,
+            self._lots,
+            self._by_code,
+            self._shipments,
+            self._receipts,
+            self._with_movements,
+            *self._expanded.values(),
+        ):
+            container.clear()
+        self._marks.update(links=0, shipments=0, receipts=0)
 
     def refresh(self) -> None:
         """Catch up with the store when its data version has moved on."""
@@ -139,8 +152,10 @@ class Genealogy:
             self._version = version
 
     def _load_master(self) -> None:
-        self._items = {item.id: item for item in self._store.items()}
-        self._parties = {party.id: party for party in self._store.parties()}
+        self._items.clear()
+        self._items.update((item.id, item) for item in self._store.items())
+        self._parties.clear()
+        self._parties.update((party.id, party) for party in self._store.parties())
 
     def _load_changes(self, since: int) -> None:
         for lot in self._store.lots_changed_since(since):
