@@ -31,6 +31,7 @@ from rich.table import Table
 from bot.settings import Settings, load_settings
 from storage.errors import StorageError
 from storage.importers import ImportReport
+from trace_engine import TraceError
 
 __all__ = ["app", "main"]
 
@@ -281,6 +282,53 @@ def parse_command(
     day = _today(today)
     for line in _questions(text):
         print(json.dumps(parse(line, today=day).as_dict()), flush=True)
+
+
+export_app = typer.Typer(help="Write a trace to a file.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("fsma")
+def export_fsma(
+    ctx: typer.Context,
+    lots: Annotated[list[str], typer.Argument(help="Lot codes to trace.")],
+    out: Annotated[Path, typer.Option("--out", help="The .csv or .xlsx file to write.")],
+    db: DbOption = None,
+) -> None:
+    """Write the FDA FSMA 204 sortable spreadsheet of the trace of LOTS."""
+    from bot.export import write_fsma
+    from storage import load_genealogy
+
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise typer.BadParameter("use a .csv or .xlsx file name", param_hint="--out")
+    genealogy = load_genealogy(_settings(ctx, db).database_url, preload=False)
+    try:
+        count = write_fsma(genealogy, lots, out)
+    except TraceError as err:
+        raise Failure(str(err)) from err
+    stdout.print(f"Wrote {count} critical tracking events to {out}.")
+
+
+@app.command()
+def diagram(
+    ctx: typer.Context,
+    lots: Annotated[list[str], typer.Argument(help="Lot codes to draw.")],
+    out: Annotated[Path, typer.Option("--out", help="The .png or .svg file to write.")],
+    db: DbOption = None,
+) -> None:
+    """Draw the lineage diagram of LOTS: suppliers left, lots, customers right."""
+    from bot.export import DiagramError, render_diagram
+    from storage import load_genealogy
+
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise typer.BadParameter("use a .png or .svg file name", param_hint="--out")
+    genealogy = load_genealogy(_settings(ctx, db).database_url, preload=False)
+    try:
+        out.write_bytes(render_diagram(genealogy, lots, fmt))
+    except (TraceError, DiagramError) as err:
+        raise Failure(str(err)) from err
+    stdout.print(f"Wrote the lineage diagram to {out}.")
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ from trace_engine.model import (
     FormulaChanges,
     InputLine,
     ItemFacts,
+    LinkFacts,
     LotFacts,
     LotInfo,
     LotSummary,
@@ -125,17 +126,15 @@ class Genealogy:
     def _clear(self) -> None:
         """Forget everything loaded; containers are emptied in place, never replaced."""
         self.graph.clear()
-        for container in (
-            self._items,
-            self._parties,
-            self._lots,
-            self._by_code,
-            self._shipments,
-            self._receipts,
-            self._with_movements,
-            *self._expanded.values(),
-        ):
-            container.clear()
+        self._items.clear()
+        self._parties.clear()
+        self._lots.clear()
+        self._by_code.clear()
+        self._shipments.clear()
+        self._receipts.clear()
+        self._with_movements.clear()
+        for expanded in self._expanded.values():
+            expanded.clear()
         self._marks.update(links=0, shipments=0, receipts=0)
 
     def refresh(self) -> None:
@@ -339,6 +338,30 @@ class Genealogy:
                 suppliers=tuple(sorted({self._parties[r.supplier_id].name for r in receipts})),
                 receipts=tuple(self._receipt_line(r) for r in receipts),
             )
+
+    def scope(self, lots: LotRef, *, sku: str | None = None) -> tuple[list[int], set[int]]:
+        """The named lots' ids and everything connected to them both ways (them included)."""
+        with self._lock:
+            ids = self._resolve_all(lots, sku)
+            everything = set(ids) | self.ancestors(ids) | self.descendants(ids)
+            self._fetch(everything)
+            return ids, everything
+
+    def shipments_of(self, ids: Iterable[int]) -> list[ShipmentFacts]:
+        """Shipments of these lots, by date."""
+        with self._lock:
+            return self._shipments_of(ids)
+
+    def receipts_of(self, ids: Iterable[int]) -> list[ReceiptFacts]:
+        """Receipts of these lots, by date."""
+        with self._lock:
+            return self._receipts_of(ids)
+
+    def links_into(self, ids: Collection[int]) -> list[LinkFacts]:
+        """The links that made these lots (their inputs), with quantities."""
+        links = [link for link in self._store.links(outputs=ids) if link.output_id in ids]
+        self._fetch(link.input_id for link in links)
+        return links
 
     def _shipments_of(self, ids: Iterable[int]) -> list[ShipmentFacts]:
         found = [s for lot_id in ids for s in self._shipments.get(lot_id, ())]
