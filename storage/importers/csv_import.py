@@ -39,6 +39,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from storage.alerts import check_rules
 from storage.db import make_engine, require_schema
 from storage.importers.report import FileReport, ImportReport, Rejection
 from storage.models import (
@@ -368,6 +369,7 @@ def _item(row: Row) -> dict[str, Any]:
 def _load_items(connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport):
     records = _last_per_key(_records(rows, report, _item), ("sku",), report)
     _sync(connection, ITEMS, records, ("sku",), report)
+    report.touched = None
 
 
 def _party(row: Row) -> dict[str, Any]:
@@ -427,6 +429,7 @@ def _load_lots(connection: Connection, rows: Iterable[Row], catalog: Catalog, re
     records = _records(rows, report, lambda row: _lot_record(row, catalog))
     records = _last_per_key(records, key, report)
     _sync(connection, LOTS, records, key, report, stamp={"revision": catalog.version})
+    report.touched = None
 
 
 def _load_receipts(
@@ -558,6 +561,8 @@ def _load_holds(connection: Connection, rows: Iterable[Row], catalog: Catalog, r
 
     key = ("lot_id", "placed_at")
     records = _last_per_key(_records(rows, report, parse), key, report)
+    if report.touched is not None:
+        report.touched.update(record["lot_id"] for record in records)
     _sync(connection, HOLDS, records, key, report)
     # A lot's status follows its holds: on hold while one is open.
     open_holds = select(HOLDS.c.lot_id).where(HOLDS.c.released_at.is_(None))
@@ -610,6 +615,9 @@ def _load_adjustments(
 def _count_inserted(
     connection: Connection, table: Table, records: list[dict], report: FileReport
 ) -> None:
+    if report.touched is not None:
+        for key in ("lot_id", "input_lot_id", "output_lot_id"):
+            report.touched.update(record[key] for record in records if key in record)
     inserted = _insert_ignoring_duplicates(connection, table, records)
     report.inserted += inserted
     report.unchanged += len(records) - inserted
@@ -807,6 +815,9 @@ def import_csv_dir(
         report.files.append(
             _import_file(engine, directory / spec.name, spec, catalog, progress, audit)
         )
+    touched = report.touched
+    if touched is None or touched:
+        report.alerts = check_rules(url, touched)
     return report
 
 

@@ -36,6 +36,8 @@ class FileReport:
     unchanged: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     seconds: float = 0.0
+    # Lots whose facts this file may have changed; None means any lot.
+    touched: set[int] | None = field(default_factory=set, repr=False)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -60,6 +62,20 @@ class ImportReport:
     def rejected(self) -> list[Rejection]:
         return [rejection for report in self.files for rejection in report.rejected]
 
+    alerts: int = 0
+
+    @property
+    def touched(self) -> set[int] | None:
+        """Lots the changed files touched (None: any lot), for the rules to check."""
+        found: set[int] = set()
+        for report in self.files:
+            if not (report.inserted or report.updated):
+                continue
+            if report.touched is None:
+                return None
+            found |= report.touched
+        return found
+
     @property
     def changed(self) -> int:
         return sum(report.inserted + report.updated for report in self.files)
@@ -67,6 +83,7 @@ class ImportReport:
     def as_dict(self) -> dict[str, object]:
         return {
             "files": [report.as_dict() for report in self.files],
+            "alerts": self.alerts,
             "rejected": [
                 {"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejected
             ],

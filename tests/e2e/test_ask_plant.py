@@ -29,18 +29,48 @@ def random_plant(directory: Path, seed: int = 11) -> dict[str, list[list[str]]]:
     items += [[f"WIP{n}", f"Mix {n}", "wip", "kg", "60", ""] for n in range(3)]
     items += [[f"FIN{n}", f"Product {n}", "finished", "ea", "180", ""] for n in range(4)]
     parties = [["id", "name", "kind", "gln", "email", "phone"]]
-    parties += [[f"S{n}", f"Supplier {n}", "supplier", "", f"s{n}@example.com", ""] for n in range(4)]
-    parties += [[f"C{n}", f"Customer {n}", "customer", "", f"c{n}@example.com", ""] for n in range(6)]
+    parties += [
+        [f"S{n}", f"Supplier {n}", "supplier", "", f"s{n}@example.com", ""] for n in range(4)
+    ]
+    parties += [
+        [f"C{n}", f"Customer {n}", "customer", "", f"c{n}@example.com", ""] for n in range(6)
+    ]
     parties += [["PLANT", "Main plant", "site", "", "", ""]]
-    lots = [["lot_code", "sku", "quantity", "uom", "produced_on", "received_on", "expires_on", "site"]]
-    receipts = [["lot_code", "sku", "supplier", "supplier_lot", "quantity", "uom", "received_on", "site", "reference"]]
+    lots = [
+        ["lot_code", "sku", "quantity", "uom", "produced_on", "received_on", "expires_on", "site"]
+    ]
+    receipts = [
+        [
+            "lot_code",
+            "sku",
+            "supplier",
+            "supplier_lot",
+            "quantity",
+            "uom",
+            "received_on",
+            "site",
+            "reference",
+        ]
+    ]
     consumption = [["output_lot", "input_lot", "quantity", "uom", "at", "work_order"]]
     shipments = [["lot_code", "to", "from_site", "quantity", "uom", "shipped_on", "reference"]]
     raw = [f"R{n:03d}" for n in range(40)]
     wip = [f"W{n:03d}" for n in range(40)]
     fin = [f"F{n:03d}" for n in range(60)]
     for code in raw:
-        receipts.append([code, f"RAW{rng.randrange(5)}", f"S{rng.randrange(4)}", "X" + code, "1000", "kg", "2026-09-01", "PLANT", "PO"])
+        receipts.append(
+            [
+                code,
+                f"RAW{rng.randrange(5)}",
+                f"S{rng.randrange(4)}",
+                "X" + code,
+                "1000",
+                "kg",
+                "2026-09-01",
+                "PLANT",
+                "PO",
+            ]
+        )
     for code in wip:
         lots.append([code, f"WIP{rng.randrange(3)}", "500", "kg", "2026-10-01", "", "", "PLANT"])
         for source in rng.sample(raw, 3):
@@ -51,7 +81,17 @@ def random_plant(directory: Path, seed: int = 11) -> dict[str, list[list[str]]]:
         for source in [*rng.sample(wip, 2), rng.choice(raw)]:
             consumption.append([code, source, "5", "kg", "2026-10-10T08:00:00", "WO-" + code])
         for part in range(rng.randrange(3)):
-            shipments.append([code, f"C{rng.randrange(6)}", "PLANT", "20", "ea", f"2026-10-1{part + 1}", f"BOL-{code}-{part}"])
+            shipments.append(
+                [
+                    code,
+                    f"C{rng.randrange(6)}",
+                    "PLANT",
+                    "20",
+                    "ea",
+                    f"2026-10-1{part + 1}",
+                    f"BOL-{code}-{part}",
+                ]
+            )
     files = {
         "items.csv": items,
         "parties.csv": parties,
@@ -89,10 +129,22 @@ def test_ask_json_matches_independent_answers(database: str, tmp_path: Path) -> 
         shipped[lot].add(customer_name[to])
     supplier_of = {row[0]: customer_name[row[2]] for row in files["receipts.csv"][1:]}
     sample = ["R000", "R007", "R021", "W003", "W017", "F005", "F042"]
-    questions = [f"who got lot {lot}?" for lot in sample] + [f"what went into lot {lot}?" for lot in sample]
+    questions = [f"who got lot {lot}?" for lot in sample] + [
+        f"what went into lot {lot}?" for lot in sample
+    ]
 
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--db", database, "ask", "--json", "--today", "2026-11-25"],
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--db",
+            database,
+            "ask",
+            "--json",
+            "--today",
+            "2026-11-25",
+        ],
         input="\n".join(questions),
         capture_output=True,
         text=True,
@@ -107,13 +159,17 @@ def test_ask_json_matches_independent_answers(database: str, tmp_path: Path) -> 
         assert answer["ok"] is True
         assert answer["intent"] == "trace_forward"
         assert answer["data"]["downstream_lots"] == sorted(below)
-        assert answer["data"]["customers"] == sorted(set().union(*(shipped[x] for x in below | {lot})))
+        assert answer["data"]["customers"] == sorted(
+            set().union(*(shipped[x] for x in below | {lot}))
+        )
     for lot, answer in zip(sample, answers[len(sample) :], strict=True):
         above = closure(lot, up)
         assert answer["intent"] == "trace_backward"
         assert answer["data"]["upstream_lots"] == sorted(above)
         assert sorted(line["lot"] for line in answer["data"]["inputs"]) == sorted(up[lot])
-        assert answer["data"]["suppliers"] == sorted({supplier_of[x] for x in above | {lot} if x in supplier_of})
+        assert answer["data"]["suppliers"] == sorted(
+            {supplier_of[x] for x in above | {lot} if x in supplier_of}
+        )
 
 
 def test_ask_unknown_lot_exits_1_with_a_reason(database: str) -> None:

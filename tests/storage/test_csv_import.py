@@ -103,7 +103,7 @@ EXPECTED = {
     "shipments": 2,
     "qc_checks": 2,
     "holds": 0,
-    "alerts": 0,
+    "alerts": 1,  # the failed aflatoxin check on B-1
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 
 import pytest
@@ -30,7 +31,7 @@ def chain(depth: int) -> MemoryStore:
     codes = [f"L{n}" for n in range(depth)]
     return MemoryStore.build(
         lots={code: "RAW" if n == 0 else "FIN" for n, code in enumerate(codes)},
-        links=list(zip(codes, codes[1:], strict=False)),
+        links=list(itertools.pairwise(codes)),
         shipments=[(codes[-1], "SYSCO", 10, "2026-11-05")],
     )
 
@@ -93,7 +94,10 @@ def test_upstream_lists_direct_inputs_and_suppliers_of_every_depth(preload: bool
     result = genealogy.upstream("GRAN")
 
     assert result.upstream_lots == ("BASE", "HONEY", "OAT")
-    assert result.inputs == (InputLine("BASE", "Base", 200, "kg"), InputLine("OAT", "Oat", 20, "kg"))
+    assert result.inputs == (
+        InputLine("BASE", "Base", 200, "kg"),
+        InputLine("OAT", "Oat", 20, "kg"),
+    )
     assert result.suppliers == ("Acme", "Bees")
     assert [r.lot for r in result.receipts] == ["OAT", "HONEY"]
 
@@ -200,7 +204,10 @@ def test_shared_lot_code_asks_which_item(preload: bool) -> None:
     with pytest.raises(AmbiguousLot) as raised:
         genealogy.downstream("12")
 
-    assert raised.value.candidates == (Candidate("12", "Gran", "GRAN"), Candidate("12", "Bar", "BAR"))
+    assert raised.value.candidates == (
+        Candidate("12", "Gran", "GRAN"),
+        Candidate("12", "Bar", "BAR"),
+    )
     assert str(raised.value) == "Lot 12 exists for Gran and for Bar: which one?"
     assert genealogy.downstream("12", sku="BAR").downstream_lots == ()
 
@@ -223,7 +230,9 @@ def test_qc_status_lists_checks_oldest_first(preload: bool) -> None:
     gran = store.lot_id("GRAN")
     store.qc_list += [
         QcFacts(gran, "moisture", "pass", datetime(2026, 11, 4, 9), "3%", "<= 4%", "Ana", "Tom"),
-        QcFacts(gran, "aflatoxin", "fail", datetime(2026, 11, 3, 9), "22 ppb", "<= 20", "Ana", None),
+        QcFacts(
+            gran, "aflatoxin", "fail", datetime(2026, 11, 3, 9), "22 ppb", "<= 20", "Ana", None
+        ),
     ]
 
     checks = Genealogy(store, preload=preload).qc_status("GRAN").checks

@@ -1,0 +1,266 @@
+"""Running the irregularity rules over stored data and recording their alerts.
+
+SQL narrows the facts to candidates (failed checks, shipments, links whose input
+had expired or was held, per-lot totals); the engine's pure rules decide and word
+the alerts; each is inserted under its unique key, so it is recorded once however
+often the rules run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Collection, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.db import make_engine
+from storage.models import Adjustment, Alert, Hold, Link, Lot, QcCheck, Shipment
+from storage.repository import SqlStore
+from storage.versioning import bump_data_version
+from trace_engine.model import HoldFacts, LinkFacts, QcFacts, ShipmentFacts
+from trace_engine.rules import (
+    AlertDraft,
+    Names,
+    consumption_irregularities,
+    overdrawn_lots,
+    qc_failures,
+    shipment_irregularities,
+)
+from trace_engine.units import convert
+
+__all__ = ["check_rules", "open_alerts"]
+
+ALERTS = Alert.__table__  # type: ignore[attr-defined]
+LOTS = Lot.__table__  # type: ignore[attr-defined]
+LINKS = Link.__table__  # type: ignore[attr-defined]
+SHIPMENTS = Shipment.__table__  # type: ignore[attr-defined]
+QC_CHECKS = QcCheck.__table__  # type: ignore[attr-defined]
+HOLDS = Hold.__table__  # type: ignore[attr-defined]
+ADJUSTMENTS = Adjustment.__table__  # type: ignore[attr-defined]
+CHUNK = 5_000
+
+
+def _scoped(statement: Any, column: Any, lot_ids: Collection[int] | None) -> Iterator[Any]:
+    """The statement as is (every lot), or once per chunk of ``lot_ids``."""
+    if lot_ids is None:
+        yield statement
+        return
+    ordered = sorted(lot_ids)
+    for start in range(0, len(ordered), CHUNK):
+        yield statement.where(column.in_(ordered[start : start + CHUNK]))
+
+
+def _rows(
+    connection: Connection, statement: Any, column: Any, lot_ids: Collection[int] | None
+) -> list[Any]:
+    return [
+        row for scoped in _scoped(statement, column, lot_ids) for row in connection.execute(scoped)
+    ]
+
+
+def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> list[AlertDraft]:
+    """Every irregularity touching ``lot_ids`` (every lot when None)."""
+    store = SqlStore(url)
+    with make_engine(url).connect() as connection:
+        checks = [
+            QcFacts(*row)
+            for row in _rows(
+                connection,
+                select(
+                    QC_CHECKS.c.lot_id,
+                    QC_CHECKS.c.test,
+                    QC_CHECKS.c.result,
+                    QC_CHECKS.c.at,
+                    QC_CHECKS.c.value,
+                    QC_CHECKS.c.spec,
+                    QC_CHECKS.c.performed_by,
+                    QC_CHECKS.c.signed_off_by,
+                ).where(QC_CHECKS.c.result == "fail"),
+                QC_CHECKS.c.lot_id,
+                lot_ids,
+            )
+        ]
+        shipments = [
+            ShipmentFacts(*row)
+            for row in _rows(
+                connection,
+                select(
+                    SHIPMENTS.c.lot_id,
+                    SHIPMENTS.c.party_id,
+                    SHIPMENTS.c.quantity,
+                    SHIPMENTS.c.uom,
+                    SHIPMENTS.c.shipped_on,
+                    SHIPMENTS.c.reference,
+                    SHIPMENTS.c.from_site_id,
+                ),
+                SHIPMENTS.c.lot_id,
+                lot_ids,
+            )
+        ]
+        held_lots = select(HOLDS.c.lot_id)
+        inputs = LOTS.alias("input_lot")
+        risky = (
+            select(
+                LINKS.c.input_lot_id,
+                LINKS.c.output_lot_id,
+                LINKS.c.quantity,
+                LINKS.c.uom,
+                LINKS.c.at,
+                LINKS.c.work_order,
+            )
+            .join(inputs, inputs.c.id == LINKS.c.input_lot_id)
+            .where(
+                or_(
+                    inputs.c.expires_on < func.date(LINKS.c.at), LINKS.c.input_lot_id.in_(held_lots)
+                )
+            )
+        )
+        links = [LinkFacts(*row) for row in _rows(connection, risky, LINKS.c.input_lot_id, lot_ids)]
+        hold_ids = {s.lot_id for s in shipments} | {link.input_id for link in links}
+        holds: dict[int, list[HoldFacts]] = defaultdict(list)
+        for hold in store.holds(hold_ids):
+            holds[hold.lot_id].append(hold)
+        released: dict[int, date] = {}
+        release_rows = _rows(
+            connection,
+            select(QC_CHECKS.c.lot_id, func.min(QC_CHECKS.c.at))
+            .where(QC_CHECKS.c.result == "pass", QC_CHECKS.c.signed_off_by.is_not(None))
+            .group_by(QC_CHECKS.c.lot_id),
+            QC_CHECKS.c.lot_id,
+            {s.lot_id for s in shipments},
+        )
+        for lot_id, first in release_rows:
+            released[lot_id] = (
+                first.date() if isinstance(first, datetime) else date.fromisoformat(str(first)[:10])
+            )
+        totals = _totals(connection, lot_ids)
+    referenced = (
+        {c.lot_id for c in checks}
+        | {s.lot_id for s in shipments}
+        | {link.input_id for link in links}
+        | {link.output_id for link in links}
+        | set(totals)
+    )
+    names = Names(
+        lots={lot.id: lot for lot in store.lots(referenced)},
+        items={item.id: item for item in store.items()},
+        parties={party.id: party for party in store.parties()},
+    )
+    in_lot_unit = {
+        lot_id: tuple(
+            sum(_to_unit(amount, uom, names.lots[lot_id].uom) for uom, amount in kind.items())
+            for kind in totals[lot_id]
+        )
+        for lot_id in totals
+    }
+    return [
+        *qc_failures(checks, names),
+        *shipment_irregularities(shipments, names, holds=holds, released_on=released),
+        *consumption_irregularities(links, names, holds=holds),
+        *overdrawn_lots(in_lot_unit, names),  # type: ignore[arg-type]
+    ]
+
+
+def _to_unit(amount: float, uom: str | None, lot_uom: str | None) -> float:
+    converted = convert(amount, uom, lot_uom)
+    return amount if converted is None else converted
+
+
+def _totals(
+    connection: Connection, lot_ids: Collection[int] | None
+) -> dict[int, tuple[dict[str | None, float], ...]]:
+    """Per lot: consumed, shipped and adjusted quantities by unit."""
+    totals: dict[int, tuple[dict[str | None, float], ...]] = defaultdict(lambda: ({}, {}, {}))
+    queries = (
+        (
+            0,
+            select(LINKS.c.input_lot_id, LINKS.c.uom, func.sum(LINKS.c.quantity)).group_by(
+                LINKS.c.input_lot_id, LINKS.c.uom
+            ),
+            LINKS.c.input_lot_id,
+        ),
+        (
+            1,
+            select(SHIPMENTS.c.lot_id, SHIPMENTS.c.uom, func.sum(SHIPMENTS.c.quantity)).group_by(
+                SHIPMENTS.c.lot_id, SHIPMENTS.c.uom
+            ),
+            SHIPMENTS.c.lot_id,
+        ),
+    )
+    for index, statement, column in queries:
+        for lot_id, uom, amount in _rows(connection, statement, column, lot_ids):
+            if amount is not None:
+                totals[lot_id][index][uom] = float(amount)
+    adjusted = select(ADJUSTMENTS.c.lot_id, func.sum(ADJUSTMENTS.c.quantity)).group_by(
+        ADJUSTMENTS.c.lot_id
+    )
+    for lot_id, amount in _rows(connection, adjusted, ADJUSTMENTS.c.lot_id, lot_ids):
+        totals[lot_id][2][None] = float(amount)
+    return dict(totals)
+
+
+def record_alerts(url: str, drafts: list[AlertDraft]) -> int:
+    """Store drafts not stored before (by key); return how many are new."""
+    if not drafts:
+        return 0
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "key": draft.key,
+            "kind": draft.kind,
+            "lot_id": draft.lot_id,
+            "message": draft.message,
+            "detail": json.dumps(draft.detail),
+            "created_at": now,
+            "status": "open",
+            "delivery_attempts": 0,
+        }
+        for draft in drafts
+    ]
+    with make_engine(url).connect() as connection, connection.begin() as transaction:
+        existing = set(
+            connection.execute(
+                select(ALERTS.c.key).where(ALERTS.c.key.in_([r["key"] for r in rows]))
+            ).scalars()
+        )
+        new = [row for row in {r["key"]: r for r in rows}.values() if row["key"] not in existing]
+        if not new:
+            transaction.rollback()
+            return 0
+        bump_data_version(connection)
+        dialect = connection.dialect.name
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        connection.execute(insert(ALERTS).on_conflict_do_nothing(), new)
+        return len(new)
+
+
+def check_rules(url: str, lot_ids: Collection[int] | None = None) -> int:
+    """Run every rule over ``lot_ids`` (all lots when None); return new alerts recorded."""
+    return record_alerts(url, find_irregularities(url, lot_ids))
+
+
+def open_alerts(url: str) -> list[dict[str, Any]]:
+    """Alerts not yet acknowledged, newest first."""
+    with make_engine(url).connect() as connection:
+        rows = connection.execute(
+            select(
+                ALERTS.c.id, ALERTS.c.kind, ALERTS.c.message, ALERTS.c.created_at, LOTS.c.lot_code
+            )
+            .join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
+            .where(ALERTS.c.status == "open")
+            .order_by(ALERTS.c.id.desc())
+        ).all()
+    return [
+        {
+            "id": row[0],
+            "kind": row[1],
+            "message": row[2],
+            "created_at": row[3].isoformat(),
+            "lot": row[4],
+        }
+        for row in rows
+    ]

@@ -1,0 +1,261 @@
+"""Irregularity rules: what should raise an alert when data changes.
+
+Each rule is a plain function from facts to :class:`AlertDraft` values; a draft's
+``key`` names the one event it is about, so storing drafts under a unique key
+raises each alert exactly once however often the rules run.
+
+* a failed QC check;
+* a lot shipped before its QC release, while on hold, or after it expired;
+* an expired or held input consumed;
+* more consumed, shipped or written off than a lot held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from trace_engine.checklist import quantity
+from trace_engine.model import (
+    HoldFacts,
+    ItemFacts,
+    LinkFacts,
+    LotFacts,
+    PartyFacts,
+    QcFacts,
+    ShipmentFacts,
+)
+
+__all__ = [
+    "TOLERANCE",
+    "AlertDraft",
+    "Names",
+    "consumption_irregularities",
+    "overdrawn_lots",
+    "qc_failures",
+    "shipment_irregularities",
+]
+
+TOLERANCE = 0.005
+"""Rounding a plant's scales may leave: 0.5 % over a lot's quantity is not an alert."""
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    """An alert to raise: ``key`` is unique per irregular event."""
+
+    key: str
+    kind: str
+    lot_id: int
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Names:
+    """The facts rules need to word their messages."""
+
+    lots: Mapping[int, LotFacts]
+    items: Mapping[int, ItemFacts]
+    parties: Mapping[int, PartyFacts]
+
+    def lot(self, lot_id: int) -> str:
+        lot = self.lots[lot_id]
+        return f"lot {lot.lot_code} ({self.items[lot.item_id].name})"
+
+    def party(self, party_id: int) -> str:
+        return self.parties[party_id].name if party_id in self.parties else f"party {party_id}"
+
+
+def _day(moment: datetime | date | None) -> date | None:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _held_on(holds: Sequence[HoldFacts], day: date) -> HoldFacts | None:
+    for hold in holds:
+        released = _day(hold.released_at)
+        if hold.placed_at.date() <= day and (released is None or day < released):
+            return hold
+    return None
+
+
+def qc_failures(checks: Iterable[QcFacts], names: Names) -> list[AlertDraft]:
+    """One alert per failed QC check.
+
+    Example:
+        >>> lot = LotFacts(1, "4471", 1)
+        >>> names = Names({1: lot}, {1: ItemFacts(1, "G", "Granola", "finished", "ea")}, {})
+        >>> check = QcFacts(1, "aflatoxin", "fail", datetime(2026, 11, 3, 9), "22 ppb", "<= 20 ppb", "Ana", "Tom")
+        >>> qc_failures([check], names)[0].message
+        'QC failed on lot 4471 (Granola): aflatoxin 22 ppb, spec <= 20 ppb; performed by Ana, signed off by Tom.'
+    """
+    drafts = []
+    for check in checks:
+        if check.result != "fail":
+            continue
+        value = f" {check.value}" if check.value else ""
+        spec = f", spec {check.spec}" if check.spec else ""
+        drafts.append(
+            AlertDraft(
+                key=f"qc_failed:{check.lot_id}:{check.test}:{check.at.isoformat()}",
+                kind="qc_failed",
+                lot_id=check.lot_id,
+                message=(
+                    f"QC failed on {names.lot(check.lot_id)}: {check.test}{value}{spec}; "
+                    f"performed by {check.performed_by or 'unknown'}, "
+                    f"signed off by {check.signed_off_by or 'nobody yet'}."
+                ),
+                detail={
+                    "test": check.test,
+                    "value": check.value,
+                    "spec": check.spec,
+                    "performed_by": check.performed_by,
+                    "signed_off_by": check.signed_off_by,
+                    "at": check.at.isoformat(),
+                },
+            )
+        )
+    return drafts
+
+
+def shipment_irregularities(
+    shipments: Iterable[ShipmentFacts],
+    names: Names,
+    *,
+    holds: Mapping[int, Sequence[HoldFacts]],
+    released_on: Mapping[int, date],
+) -> list[AlertDraft]:
+    """Shipments of a finished lot before its QC release, of a held lot, or past expiry.
+
+    ``released_on`` holds the day of each lot's first passing, signed-off QC check.
+    """
+    drafts = []
+    for shipment in shipments:
+        day = shipment.shipped_on
+        if day is None:
+            continue
+        lot = names.lots[shipment.lot_id]
+        what = (
+            f"{names.lot(lot.id)} shipped to {names.party(shipment.party_id)} on {day.isoformat()}"
+            + (f" ({shipment.reference})" if shipment.reference else "")
+        )
+        base = f"{lot.id}:{shipment.party_id}:{day.isoformat()}:{shipment.reference}"
+        detail = {
+            "party": names.party(shipment.party_id),
+            "shipped_on": day.isoformat(),
+            "reference": shipment.reference,
+        }
+        release = released_on.get(lot.id)
+        if names.items[lot.item_id].kind == "finished" and (release is None or release > day):
+            state = f"released only on {release.isoformat()}" if release else "not released by QC"
+            drafts.append(
+                AlertDraft(
+                    f"shipped_before_release:{base}",
+                    "shipped_before_release",
+                    lot.id,
+                    f"{what} before QC release: {state}.",
+                    detail,
+                )
+            )
+        hold = _held_on(holds.get(lot.id, ()), day)
+        if hold is not None:
+            drafts.append(
+                AlertDraft(
+                    f"shipped_on_hold:{base}",
+                    "shipped_on_hold",
+                    lot.id,
+                    f"{what} while on hold since {hold.placed_at.date().isoformat()} ({hold.reason or 'no reason given'}).",
+                    detail,
+                )
+            )
+        if lot.expires_on is not None and day > lot.expires_on:
+            drafts.append(
+                AlertDraft(
+                    f"shipped_expired:{base}",
+                    "shipped_expired",
+                    lot.id,
+                    f"{what} after it expired on {lot.expires_on.isoformat()}.",
+                    detail,
+                )
+            )
+    return drafts
+
+
+def consumption_irregularities(
+    links: Iterable[LinkFacts], names: Names, *, holds: Mapping[int, Sequence[HoldFacts]]
+) -> list[AlertDraft]:
+    """An input consumed after it expired or while it was on hold."""
+    drafts = []
+    for link in links:
+        source = names.lots[link.input_id]
+        output = names.lots.get(link.output_id)
+        day = _day(link.at) or (output.produced_on if output else None)
+        if day is None:
+            continue
+        what = (
+            f"{names.lot(source.id)} was used in {names.lot(link.output_id)} on {day.isoformat()}"
+        )
+        base = f"{link.input_id}:{link.output_id}:{link.work_order}:{day.isoformat()}"
+        detail = {
+            "output_lot": names.lots[link.output_id].lot_code,
+            "work_order": link.work_order,
+            "at": day.isoformat(),
+        }
+        if source.expires_on is not None and day > source.expires_on:
+            drafts.append(
+                AlertDraft(
+                    f"expired_input:{base}",
+                    "expired_input",
+                    link.output_id,
+                    f"{what} after it expired on {source.expires_on.isoformat()}.",
+                    detail,
+                )
+            )
+        hold = _held_on(holds.get(source.id, ()), day)
+        if hold is not None:
+            drafts.append(
+                AlertDraft(
+                    f"held_input:{base}",
+                    "held_input",
+                    link.output_id,
+                    f"{what} while it was on hold ({hold.reason or 'no reason given'}).",
+                    detail,
+                )
+            )
+    return drafts
+
+
+def overdrawn_lots(
+    totals: Mapping[int, tuple[float, float, float]], names: Names
+) -> list[AlertDraft]:
+    """Lots from which more went out than they held.
+
+    ``totals`` maps a lot id to (consumed, shipped, adjusted) in the lot's unit;
+    the lot's quantity is what it held.
+    """
+    drafts = []
+    for lot_id, (consumed, shipped, adjusted) in totals.items():
+        lot = names.lots[lot_id]
+        if lot.quantity is None:
+            continue
+        held = lot.quantity + adjusted
+        out = consumed + shipped
+        if out > held * (1 + TOLERANCE) + 1e-9:
+            drafts.append(
+                AlertDraft(
+                    f"overdrawn:{lot_id}",
+                    "overdrawn",
+                    lot_id,
+                    f"More left {names.lot(lot_id)} than it held: {quantity(out, lot.uom)} consumed or "
+                    f"shipped against {quantity(held, lot.uom)} made or received (after adjustments).",
+                    {
+                        "consumed": consumed,
+                        "shipped": shipped,
+                        "adjusted": adjusted,
+                        "quantity": lot.quantity,
+                    },
+                )
+            )
+    return drafts
