@@ -284,6 +284,55 @@ def parse_command(
         print(json.dumps(parse(line, today=day).as_dict()), flush=True)
 
 
+@app.command()
+def alerts(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List open alerts: failed QC checks and other irregularities, newest first."""
+    from storage.alerts import open_alerts
+
+    found = open_alerts(_settings(ctx, db).database_url)
+    if as_json:
+        print(json.dumps(found))
+        return
+    if not found:
+        stdout.print("No open alerts.")
+    for alert in found:
+        stdout.print(
+            f"#{alert['id']} {alert['created_at'][:16]} {alert['kind']}: {alert['message']}",
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+def chat(
+    ctx: typer.Context,
+    db: DbOption = None,
+    today: TodayOption = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Who asks (for holds and releases).")
+    ] = None,
+) -> None:
+    """Chat with TraceBot in the terminal (empty line or Ctrl-D to leave)."""
+    from bot.render.terminal import to_rich
+    from bot.service import TraceService
+    from storage import load_genealogy
+
+    settings = _settings(ctx, db)
+    service = TraceService(
+        load_genealogy(settings.database_url), settings.database_url, admins=settings.admin_list
+    )
+    stdout.print("Ask about a lot, for example: who got lot 4471?  (empty line to leave)")
+    while True:
+        try:
+            text = stdout.input("[bold]you>[/bold] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not text:
+            break
+        answer = service.ask(text, today=_today(today), user=user)
+        stdout.print(to_rich(answer.text), highlight=False)
+
+
 export_app = typer.Typer(help="Write a trace to a file.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 

@@ -15,7 +15,7 @@ from trace_engine.model import ChecklistStep, Movement, OnHand, PartyFacts, Rece
 if TYPE_CHECKING:
     from trace_engine.genealogy import Stock
 
-__all__ = ["build_checklist", "quantity"]
+__all__ = ["build_checklist", "plural", "quantity"]
 
 
 def quantity(amount: float | None, uom: str | None) -> str:
@@ -29,6 +29,16 @@ def quantity(amount: float | None, uom: str | None) -> str:
         return "an unknown quantity"
     number = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.3f}".rstrip("0")
     return f"{number} {uom}".strip() if uom else number
+
+
+def plural(count: int, noun: str) -> str:
+    """A count and its noun.
+
+    Example:
+        >>> plural(1, "lot"), plural(3, "lot"), plural(2, "consignee")
+        ('1 lot', '3 lots', '2 consignees')
+    """
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def _listing(parts: Sequence[str]) -> str:
@@ -57,7 +67,7 @@ def build_checklist(
         steps.append(
             ChecklistStep(
                 "Hold on-hand stock",
-                f"Place {len(on_hand)} lot(s) on hold and quarantine them: {held}.",
+                f"Place {plural(len(on_hand), 'lot')} on hold and quarantine them: {held}.",
             )
         )
     else:
@@ -95,8 +105,8 @@ def build_checklist(
         ChecklistStep(
             "Regulatory notice",
             f"Notify the competent authority (in the US, FDA through the Reportable Food Registry within 24 hours "
-            f"where there is a reasonable probability of serious harm) of the recall of lot(s) {lots}: "
-            f"{affected} affected lot(s), {customers} consignee(s). Hand over the FSMA 204 sortable spreadsheet "
+            f"where there is a reasonable probability of serious harm) of the recall of {'lots' if len(named) > 1 else 'lot'} {lots}: "
+            f"{plural(affected, 'affected lot')}, {plural(customers, 'consignee')}. Hand over the FSMA 204 sortable spreadsheet "
             f"within 24 hours of a request.",
         )
     )
@@ -114,7 +124,7 @@ def build_checklist(
     steps.append(
         ChecklistStep(
             "Record effectiveness checks",
-            f"Confirm with each of the {customers} consignee(s) that they received the notice and found, "
+            f"Confirm with {'each of the ' + plural(customers, 'consignee') if customers != 1 else 'the consignee'} that they received the notice and found, "
             "held or destroyed the stock; record who, when and how much, and recover or destroy the held stock.",
         )
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from trace_engine.checklist import quantity
+from trace_engine.checklist import plural, quantity
 from trace_engine.model import (
     CommonSource,
     Downstream,
@@ -78,10 +78,10 @@ def _names(names: Sequence[str]) -> str:
 def _downstream(lots: str, result: Downstream) -> str:
     if not result.shipments and not result.downstream_lots:
         return f"*Lot {lots} has not been used or shipped yet.*"
-    head = (
-        f"*Lot {lots} reached {len(result.customers)} customer(s)* through "
-        f"{len(result.shipments)} shipment(s); {len(result.downstream_lots)} lot(s) were made from it."
-    )
+    head = f"*Lot {lots} reached {plural(len(result.customers), 'customer')}* in {plural(len(result.shipments), 'shipment')}"
+    if result.downstream_lots:
+        head += f"; {plural(len(result.downstream_lots), 'lot')} made from it"
+    head += "."
     parts = [head, f"*Customers:* {_names(result.customers)}"]
     if result.downstream_lots:
         parts.append(f"*Made into:* {_lots(result.downstream_lots)}")
@@ -94,8 +94,8 @@ def _upstream(lots: str, result: Upstream) -> str:
     if not result.upstream_lots and not result.receipts:
         return f"*Lot {lots} has no recorded inputs or receipts.*"
     head = (
-        f"*Lot {lots} came from {len(result.upstream_lots)} input lot(s)* "
-        f"supplied by {len(result.suppliers)} supplier(s)."
+        f"*Lot {lots} came from {plural(len(result.upstream_lots), 'input lot')}* "
+        f"supplied by {plural(len(result.suppliers), 'supplier')}."
     )
     parts = [head]
     if result.inputs:
@@ -142,9 +142,9 @@ def _qc(lots: str, result: QcStatus) -> str:
         return f"*Lot {lots} has no QC checks on record.*"
     failed = [c for c in result.checks if c.result == "fail"]
     head = (
-        f"*Lot {lots} failed {len(failed)} of {len(result.checks)} QC check(s).*"
+        f"*Lot {lots} failed {len(failed)} of {plural(len(result.checks), 'QC check')}.*"
         if failed
-        else f"*Lot {lots} passed all {len(result.checks)} QC check(s).*"
+        else f"*Lot {lots} passed {'its' if len(result.checks) == 1 else 'all'} {plural(len(result.checks), 'QC check')}.*"
     )
     lines = [
         f"{'❌' if c.result == 'fail' else '✅'} {c.test}: {c.result}"
@@ -161,7 +161,7 @@ def _expiring(result: Expiring) -> str:
     window = f"from {result.since.isoformat()} to {result.until.isoformat()}"
     if not result.lots:
         return f"*No lot expires {window}.*"
-    head = f"*{len(result.lots)} lot(s) expire {window}.*"
+    head = f"*{plural(len(result.lots), 'lot')} {'expires' if len(result.lots) == 1 else 'expire'} {window}.*"
     lines = []
     for lot in result.lots:
         where = []
@@ -180,8 +180,8 @@ def _expiring(result: Expiring) -> str:
 def _recall(lots: str, result: Recall) -> str:
     held = sum(1 for _ in result.on_hand)
     head = (
-        f"*Recall scope for {lots}: {len(result.affected_lots)} lot(s), "
-        f"{held} with stock on hand, {len(result.customers)} customer(s) to notify.*"
+        f"*Recall scope for {lots}: {plural(len(result.affected_lots), 'lot')}, "
+        f"{held} with stock on hand, {plural(len(result.customers), 'customer')} to notify.*"
     )
     parts = [head, f"*Affected lots:* {_lots(result.affected_lots)}"]
     if result.on_hand:
@@ -206,9 +206,7 @@ def _recall(lots: str, result: Recall) -> str:
 
 def _hold(result: HoldChange) -> str:
     verb = "on hold" if result.status == "on_hold" else "released"
-    return (
-        f"*Lot(s) {_lots(result.lots)} {'are now' if len(result.lots) > 1 else 'is now'} {verb}.*"
-    )
+    return f"*{'Lots' if len(result.lots) > 1 else 'Lot'} {_lots(result.lots)} {'are now' if len(result.lots) > 1 else 'is now'} {verb}.*"
 
 
 def _party_lots(result: PartyLots, verb: str) -> str:
@@ -218,7 +216,7 @@ def _party_lots(result: PartyLots, verb: str) -> str:
     party = result.party.rstrip(".")
     if not result.lots:
         return f"*Nothing was {verb} {party}{window}.*"
-    head = f"*{len(result.lots)} lot(s) {verb} {party}{window}.*"
+    head = f"*{plural(len(result.lots), 'lot')} {verb} {party}{window}.*"
     lines = [
         f"`{s.lot}` {s.item}: {quantity(s.quantity, s.uom)} on {_day(s.date)}" for s in result.lots
     ]
@@ -228,7 +226,7 @@ def _party_lots(result: PartyLots, verb: str) -> str:
 def _common(lots: str, result: CommonSource) -> str:
     if not result.common_lots:
         return f"*Lots {lots} share no input lot.*"
-    head = f"*Lots {lots} share {len(result.common_lots)} input lot(s).*"
+    head = f"*Lots {lots} share {plural(len(result.common_lots), 'input lot')}.*"
     lines = [
         f"`{d.lot}` {d.item}" + (f" from {d.supplier}" if d.supplier else "")
         for d in result.details
@@ -259,7 +257,7 @@ def _formulas(result: FormulaChanges) -> str:
     if not result.changes:
         return "*No formula changes are on record.*"
     item = result.changes[0].item
-    head = f"*{item}: {len(result.changes)} formula version(s).*"
+    head = f"*{item}: {plural(len(result.changes), 'formula version')}.*"
     if result.lot_version:
         head += f" The lot was made with version {result.lot_version}."
     lines = [
