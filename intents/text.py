@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from intents.dates import window
+from intents.dates import MONTHS, window
 from intents.model import Intent
 
 __all__ = ["Gazetteer", "parse"]
@@ -164,7 +164,8 @@ def lot_codes(text: str) -> tuple[str, ...]:
             r"\b(?:next|last|past|within|in|first|since|before|until)\s*$", before
         ):
             continue
-        if re.fullmatch(r"\d{4}", token) and re.search(r"\b(?:in|of)\s+[a-z]+\s*$", before):
+        month = re.search(r"\b([a-z]+)\.?\s*$", before)
+        if re.fullmatch(r"\d{4}", token) and month and month[1] in MONTHS and not named:
             continue  # a year after a month name
         code = token.upper()
         if code not in found:
