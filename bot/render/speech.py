@@ -43,22 +43,23 @@ def _lot(lots: Sequence[str]) -> str:
     return ("lot " if len(lots) == 1 else "lots ") + " and ".join(spell(code) for code in lots)
 
 
-def _Lot(lots: Sequence[str]) -> str:  # noqa: N802 - the sentence-initial form of _lot
+def _lot_first(lots: Sequence[str]) -> str:
+    """The lots as the first words of a sentence."""
     return "L" + _lot(lots)[1:]
 
 
 def _forward(lots: Sequence[str], result: Any) -> str:
     if not result.customers:
-        return f"{_Lot(lots)} has not been shipped to anyone yet."
-    return f"{_Lot(lots)} went to {names(list(result.customers))}, in {len(result.shipments)} shipments."
+        return f"{_lot_first(lots)} has not been shipped to anyone yet."
+    return f"{_lot_first(lots)} went to {names(list(result.customers))}, in {len(result.shipments)} shipments."
 
 
 def _backward(lots: Sequence[str], result: Any) -> str:
     inputs = [line.item for line in result.inputs]
     sentence = (
-        f"{_Lot(lots)} was made from {names(inputs)}."
+        f"{_lot_first(lots)} was made from {names(inputs)}."
         if inputs
-        else f"{_Lot(lots)} has no recorded inputs."
+        else f"{_lot_first(lots)} has no recorded inputs."
     )
     if result.suppliers:
         sentence += f" Suppliers: {names(list(result.suppliers))}."
@@ -77,11 +78,11 @@ def _info(_lots: Sequence[str], result: Any) -> str:
 
 def _qc(lots: Sequence[str], result: Any) -> str:
     if not result.checks:
-        return f"{_Lot(lots)} has no QC checks on record."
+        return f"{_lot_first(lots)} has no QC checks on record."
     failed = [c.test for c in result.checks if c.result == "fail"]
     if failed:
-        return f"{_Lot(lots)} failed {names(failed)}."
-    return f"{_Lot(lots)} passed all {len(result.checks)} QC checks."
+        return f"{_lot_first(lots)} failed {names(failed)}."
+    return f"{_lot_first(lots)} passed all {len(result.checks)} QC checks."
 
 
 def _expiring(_lots: Sequence[str], result: Any) -> str:
@@ -99,7 +100,7 @@ def _recall(lots: Sequence[str], result: Any) -> str:
 
 def _hold(_lots: Sequence[str], result: Any) -> str:
     verb = "on hold" if result.status == "on_hold" else "released"
-    return f"{_Lot(list(result.lots))} {'is' if len(result.lots) == 1 else 'are'} now {verb}."
+    return f"{_lot_first(list(result.lots))} {'is' if len(result.lots) == 1 else 'are'} now {verb}."
 
 
 def _party_lots(verb: str) -> Callable[[Sequence[str], Any], str]:
