@@ -47,8 +47,8 @@ app = typer.Typer(
 import_app = typer.Typer(help="Load data into the database.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
-stdout = Console()
-stderr = Console(stderr=True)
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -187,7 +187,7 @@ def demo(
     ] = None,
 ) -> None:
     """Load the demo plant (idempotent) and print questions to ask it."""
-    from storage.demo import EXAMPLE_QUESTIONS, load_demo
+    from storage.demo_plant import EXAMPLE_QUESTIONS, load_demo
 
     settings = _settings(ctx, db)
     try:

@@ -174,17 +174,17 @@ def lot_codes(text: str) -> tuple[str, ...]:
 
 
 def _name_in(text: str, names: Sequence[str]) -> str | None:
-    """The longest known name (or its first word) that the text mentions."""
+    """The known name the text mentions most of: the whole name, or most of its words."""
     said = text.lower()
     best: tuple[int, str] | None = None
     for name in names:
-        candidates = [name, *[w for w in re.findall(r"[A-Za-z][A-Za-z']+", name) if len(w) > 3]]
-        for candidate in candidates:
-            if re.search(rf"\b{re.escape(candidate.lower())}\b", said):
-                score = len(candidate)
-                if best is None or score > best[0]:
-                    best = (score, name)
-                break
+        if re.search(rf"\b{re.escape(name.lower().rstrip('.'))}\b", said):
+            score = 1000 + len(name)
+        else:
+            words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z']+", name) if len(w) > 3}
+            score = sum(len(w) for w in words if re.search(rf"\b{re.escape(w)}\b", said))
+        if score and (best is None or score > best[0]):
+            best = (score, name)
     return best[1] if best else None
 
 

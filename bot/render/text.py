@@ -213,10 +213,11 @@ def _party_lots(result: PartyLots, verb: str) -> str:
     window = ""
     if result.since or result.until:
         window = f" from {_day(result.since) if result.since else 'the start'} to {_day(result.until) if result.until else 'today'}"
-    party = result.party.rstrip(".")
+    said = f"{result.party}{window}"
+    end = "" if said.endswith(".") else "."
     if not result.lots:
-        return f"*Nothing was {verb} {party}{window}.*"
-    head = f"*{plural(len(result.lots), 'lot')} {verb} {party}{window}.*"
+        return f"*Nothing was {verb} {said}{end}*"
+    head = f"*{plural(len(result.lots), 'lot')} {verb} {said}{end}*"
     lines = [
         f"`{s.lot}` {s.item}: {quantity(s.quantity, s.uom)} on {_day(s.date)}" for s in result.lots
     ]
