@@ -1,6 +1,6 @@
 """Trace query figures on a large plant: warm engine vs a recursive-CTE baseline.
 
-Prints, on the plant of ``bench/generate_plant.py`` (300,000 lots and 1,000,000
+Prints, on the plant of ``bench/make_plant.py`` (300,000 lots and 1,000,000
 links by default), imported into SQLite:
 
 * warm downstream and upstream latency of the in-memory engine, p50 and p99, over
@@ -52,7 +52,7 @@ def ensure_plant(directory: Path, lots: int, links: int) -> dict:
         subprocess.run(
             [
                 sys.executable,
-                str(ROOT / "bench" / "generate_plant.py"),
+                str(ROOT / "bench" / "make_plant.py"),
                 str(directory),
                 "--lots",
                 str(lots),

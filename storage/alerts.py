@@ -14,15 +14,16 @@ from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import make_engine
-from storage.models import Adjustment, Alert, Hold, Link, Lot, QcCheck, Shipment
+from storage.models import Adjustment, Alert, Hold, Item, Link, Lot, QcCheck, Shipment
 from storage.repository import SqlStore
 from storage.versioning import bump_data_version
 from trace_engine.model import HoldFacts, LinkFacts, QcFacts, ShipmentFacts
 from trace_engine.rules import (
+    TOLERANCE,
     AlertDraft,
     Names,
     consumption_irregularities,
@@ -35,6 +36,7 @@ from trace_engine.units import convert
 __all__ = ["check_rules", "open_alerts"]
 
 ALERTS = Alert.__table__  # type: ignore[attr-defined]
+ITEMS = Item.__table__  # type: ignore[attr-defined]
 LOTS = Lot.__table__  # type: ignore[attr-defined]
 LINKS = Link.__table__  # type: ignore[attr-defined]
 SHIPMENTS = Shipment.__table__  # type: ignore[attr-defined]
@@ -42,6 +44,7 @@ QC_CHECKS = QcCheck.__table__  # type: ignore[attr-defined]
 HOLDS = Hold.__table__  # type: ignore[attr-defined]
 ADJUSTMENTS = Adjustment.__table__  # type: ignore[attr-defined]
 CHUNK = 5_000
+WHOLE_TABLE = 20_000
 
 
 def _scoped(statement: Any, column: Any, lot_ids: Collection[int] | None) -> Iterator[Any]:
@@ -64,6 +67,8 @@ def _rows(
 
 def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> list[AlertDraft]:
     """Every irregularity touching ``lot_ids`` (every lot when None)."""
+    if lot_ids is not None and len(lot_ids) > WHOLE_TABLE:
+        lot_ids = None  # scanning whole tables beats thousands of IN lists
     store = SqlStore(url)
     with make_engine(url).connect() as connection:
         checks = [
@@ -84,24 +89,42 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
                 lot_ids,
             )
         ]
-        shipments = [
-            ShipmentFacts(*row)
-            for row in _rows(
-                connection,
-                select(
-                    SHIPMENTS.c.lot_id,
-                    SHIPMENTS.c.party_id,
-                    SHIPMENTS.c.quantity,
-                    SHIPMENTS.c.uom,
-                    SHIPMENTS.c.shipped_on,
-                    SHIPMENTS.c.reference,
-                    SHIPMENTS.c.from_site_id,
-                ),
-                SHIPMENTS.c.lot_id,
-                lot_ids,
-            )
-        ]
         held_lots = select(HOLDS.c.lot_id)
+        # Candidates only: shipped past expiry, of a lot ever held, or of a finished
+        # lot without a signed-off pass by the shipping day. The rules decide.
+        released_by_then = (
+            select(QC_CHECKS.c.id)
+            .where(
+                QC_CHECKS.c.lot_id == SHIPMENTS.c.lot_id,
+                QC_CHECKS.c.result == "pass",
+                QC_CHECKS.c.signed_off_by.is_not(None),
+                func.date(QC_CHECKS.c.at) <= SHIPMENTS.c.shipped_on,
+            )
+            .exists()
+        )
+        suspect = (
+            select(
+                SHIPMENTS.c.lot_id,
+                SHIPMENTS.c.party_id,
+                SHIPMENTS.c.quantity,
+                SHIPMENTS.c.uom,
+                SHIPMENTS.c.shipped_on,
+                SHIPMENTS.c.reference,
+                SHIPMENTS.c.from_site_id,
+            )
+            .join(LOTS, LOTS.c.id == SHIPMENTS.c.lot_id)
+            .join(ITEMS, ITEMS.c.id == LOTS.c.item_id)
+            .where(
+                or_(
+                    SHIPMENTS.c.shipped_on > LOTS.c.expires_on,
+                    SHIPMENTS.c.lot_id.in_(held_lots),
+                    and_(ITEMS.c.kind == "finished", ~released_by_then),
+                )
+            )
+        )
+        shipments = [
+            ShipmentFacts(*row) for row in _rows(connection, suspect, SHIPMENTS.c.lot_id, lot_ids)
+        ]
         inputs = LOTS.alias("input_lot")
         risky = (
             select(
@@ -137,7 +160,7 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
             released[lot_id] = (
                 first.date() if isinstance(first, datetime) else date.fromisoformat(str(first)[:10])
             )
-        totals = _totals(connection, lot_ids)
+        totals = _totals(connection, _overdrawn_candidates(connection, lot_ids))
     referenced = (
         {c.lot_id for c in checks}
         | {s.lot_id for s in shipments}
@@ -145,8 +168,11 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
         | {link.output_id for link in links}
         | set(totals)
     )
+    lots = (
+        store.lots(referenced) if len(referenced) <= WHOLE_TABLE else store.lots_changed_since(-1)
+    )
     names = Names(
-        lots={lot.id: lot for lot in store.lots(referenced)},
+        lots={lot.id: lot for lot in lots},
         items={item.id: item for item in store.items()},
         parties={party.id: party for party in store.parties()},
     )
@@ -170,8 +196,41 @@ def _to_unit(amount: float, uom: str | None, lot_uom: str | None) -> float:
     return amount if converted is None else converted
 
 
+def _overdrawn_candidates(connection: Connection, lot_ids: Collection[int] | None) -> set[int]:
+    """Lots that may have had more taken out than they held.
+
+    Summing quantities whatever their unit over-counts only where units differ, so
+    a lot is a candidate when its raw sum is over its quantity or any movement is
+    in another unit; the exact check, with conversions, follows in Python.
+    """
+    movements = union_all(
+        select(
+            LINKS.c.input_lot_id.label("lot_id"),
+            LINKS.c.quantity.label("q"),
+            LINKS.c.uom.label("uom"),
+        ),
+        select(SHIPMENTS.c.lot_id, SHIPMENTS.c.quantity, SHIPMENTS.c.uom),
+        select(ADJUSTMENTS.c.lot_id, -ADJUSTMENTS.c.quantity, literal(None, String)),
+    ).subquery("movement")
+    other_unit = case(
+        (and_(movements.c.uom.is_not(None), movements.c.uom != LOTS.c.uom), 1), else_=0
+    )
+    statement = (
+        select(movements.c.lot_id)
+        .join(LOTS, LOTS.c.id == movements.c.lot_id)
+        .group_by(movements.c.lot_id)
+        .having(
+            or_(
+                func.sum(movements.c.q) > func.max(LOTS.c.quantity) * (1 + TOLERANCE),
+                func.sum(other_unit) > 0,
+            )
+        )
+    )
+    return {row[0] for row in _rows(connection, statement, movements.c.lot_id, lot_ids)}
+
+
 def _totals(
-    connection: Connection, lot_ids: Collection[int] | None
+    connection: Connection, lot_ids: Collection[int]
 ) -> dict[int, tuple[dict[str | None, float], ...]]:
     """Per lot: consumed, shipped and adjusted quantities by unit."""
     totals: dict[int, tuple[dict[str | None, float], ...]] = defaultdict(lambda: ({}, {}, {}))
