@@ -8,6 +8,8 @@ whole plant.
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date
 from typing import Any, TypeVar
@@ -28,7 +30,7 @@ from storage.models import (
     Receipt,
     Shipment,
 )
-from storage.versioning import read_data_version
+from storage.versioning import DATA_VERSION
 from trace_engine.genealogy import Genealogy
 from trace_engine.model import (
     AdjustmentFacts,
@@ -46,6 +48,10 @@ from trace_engine.model import (
 __all__ = ["SqlStore", "load_genealogy"]
 
 CHUNK = 5_000
+_VERSION_SQL = {
+    True: "SELECT value FROM meta WHERE key = ?",
+    False: "SELECT value FROM meta WHERE key = %s",
+}
 T = TypeVar("T")
 
 ITEMS = Item.__table__  # type: ignore[attr-defined]
@@ -105,6 +111,8 @@ class SqlStore:
         require_schema(url)
         self.url = url
         self.engine: Engine = make_engine(url)
+        self._version_lock = threading.Lock()
+        self._version_connection: Any = None
 
     def _all(self, statement: Select[Any], make: Callable[..., T]) -> list[T]:
         with self.engine.connect() as connection:
@@ -127,8 +135,31 @@ class SqlStore:
             ]
 
     def data_version(self) -> int:
-        with self.engine.connect() as connection:
-            return read_data_version(connection)
+        """The data version, read on one dedicated driver connection.
+
+        Every warm question starts by asking this, so it skips the pool and the
+        ORM: a few microseconds on SQLite, one round trip on PostgreSQL.
+        """
+        with self._version_lock:
+            for attempt in (1, 2):
+                if self._version_connection is None:
+                    self._version_connection = self.engine.raw_connection()
+                    if self.engine.dialect.name == "postgresql":
+                        self._version_connection.driver_connection.autocommit = True
+                try:
+                    cursor = self._version_connection.cursor()
+                    cursor.execute(
+                        _VERSION_SQL[self.engine.dialect.paramstyle == "qmark"], (DATA_VERSION,)
+                    )
+                    row = cursor.fetchone()
+                    cursor.close()
+                    return int(row[0]) if row else 0
+                except self.engine.dialect.loaded_dbapi.Error:
+                    self._version_connection.invalidate()
+                    self._version_connection = None
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
 
     def items(self) -> Sequence[ItemFacts]:
         return self._all(
@@ -173,15 +204,16 @@ class SqlStore:
     def lots_changed_since(self, version: int) -> Sequence[LotFacts]:
         return self._all(select(*_LOT_COLUMNS).where(LOTS.c.revision > version), LotFacts)
 
-    def edges_after(self, link_id: int) -> tuple[Sequence[tuple[int, int]], int]:
+    def edges_after(
+        self, link_id: int
+    ) -> tuple[Sequence[tuple[int, int, float | None, str | None]], int]:
+        statement = select(
+            LINKS.c.id, LINKS.c.input_lot_id, LINKS.c.output_lot_id, LINKS.c.quantity, LINKS.c.uom
+        ).where(LINKS.c.id > link_id)
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(LINKS.c.id, LINKS.c.input_lot_id, LINKS.c.output_lot_id).where(
-                    LINKS.c.id > link_id
-                )
-            ).all()
+            rows = connection.execute(statement).all()
         highest = max((row[0] for row in rows), default=link_id)
-        return [(row[1], row[2]) for row in rows], highest
+        return [(row[1], row[2], row[3], row[4]) for row in rows], highest
 
     def closure(self, ids: Collection[int], *, downstream: bool) -> Sequence[tuple[int, int]]:
         if not ids:
@@ -320,4 +352,8 @@ def load_genealogy(url: str, *, preload: bool = True) -> Genealogy:
     genealogy = Genealogy(SqlStore(url), preload=preload)
     if preload:
         genealogy.refresh()
+        # Millions of long-lived objects: keep the cyclic collector from walking
+        # them all again and again (each pass would stall a query for a second).
+        gc.collect()
+        gc.freeze()
     return genealogy

@@ -146,8 +146,13 @@ class MemoryStore:
     def lots_changed_since(self, version: int) -> Sequence[LotFacts]:
         return [lot for lot in self.lot_list if self.lot_revisions.get(lot.id, 0) > version]
 
-    def edges_after(self, link_id: int) -> tuple[Sequence[tuple[int, int]], int]:
-        edges = [(link.input_id, link.output_id) for link in self.link_list[link_id:]]
+    def edges_after(
+        self, link_id: int
+    ) -> tuple[Sequence[tuple[int, int, float | None, str | None]], int]:
+        edges = [
+            (link.input_id, link.output_id, link.quantity, link.uom)
+            for link in self.link_list[link_id:]
+        ]
         return edges, len(self.link_list)
 
     def closure(self, ids: Collection[int], *, downstream: bool) -> Sequence[tuple[int, int]]:

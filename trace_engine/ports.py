@@ -54,8 +54,10 @@ class GenealogyStore(Protocol):
         """Lots written after data version ``version`` (every lot for -1)."""
         ...
 
-    def edges_after(self, link_id: int) -> tuple[Sequence[tuple[int, int]], int]:
-        """(input, output) pairs of links with id above ``link_id``, and the highest id."""
+    def edges_after(
+        self, link_id: int
+    ) -> tuple[Sequence[tuple[int, int, float | None, str | None]], int]:
+        """(input, output, quantity, unit) of links with id above ``link_id``, and the highest id."""
         ...
 
     def closure(self, ids: Collection[int], *, downstream: bool) -> Sequence[tuple[int, int]]:
