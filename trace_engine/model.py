@@ -410,6 +410,10 @@ class Answer:
         }
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def to_data(value: Any) -> Any:
     """A result as JSON types: dataclasses as dicts, dates as ISO strings.
 
@@ -417,16 +421,20 @@ def to_data(value: Any) -> Any:
         >>> to_data(Movement("4471", "Sysco", 400.0, "ea", date(2026, 11, 5)))
         {'lot': '4471', 'party': 'Sysco', 'quantity': 400.0, 'uom': 'ea', 'date': '2026-11-05', 'reference': ''}
     """
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.name: to_data(getattr(value, field.name)) for field in dataclasses.fields(value)
-        }
-    if isinstance(value, datetime):
+    kind = type(value)
+    if kind in _PLAIN or isinstance(value, str):
+        return value
+    if kind is datetime:
         return value.isoformat(timespec="minutes") if value.second == 0 else value.isoformat()
-    if isinstance(value, date):
+    if kind is date:
         return value.isoformat()
-    if isinstance(value, (list, tuple)):
+    if kind is tuple or kind is list:
         return [to_data(item) for item in value]
-    if isinstance(value, dict):
+    if kind is dict:
         return {key: to_data(item) for key, item in value.items()}
-    return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if not dataclasses.is_dataclass(value):
+            return value
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in dataclasses.fields(value))
+    return {name: to_data(getattr(value, name)) for name in names}

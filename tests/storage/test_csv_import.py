@@ -399,3 +399,9 @@ def test_links_closing_cycles_refuses_the_closing_link(
     existing: list[tuple[int, int]], new: list[tuple[int, int]], refused: set[int]
 ) -> None:
     assert links_closing_cycles(existing, new) == refused
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    from storage.db import HEAD_REVISION, head_revision
+
+    assert head_revision() == HEAD_REVISION
