@@ -72,6 +72,8 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         (r"\bchange ?log\b", 2.0),
         (r"\bwhat changed\b", 1.5),
         (r"\bprocess change", 2.0),
+        (r"\bwhat (?:formula|recipe)\b", 1.0),
+        (r"\bversion\b", 1.0),
     ),
     "expiring": ((r"\bexpir", 2.0), (r"\bbest before\b", 2.0), (r"\bshelf life\b", 1.0)),
     "trace_backward": (
@@ -86,6 +88,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         (r"\bsource of\b", 2.0),
         (r"\bwhat'?s in\b", 2.0),
         (r"\bbackwards?\b", 2.0),
+        (r"\btrace\b.*\bback\b|\bback ?trace\b", 3.0),
         (r"\bsuppliers? (?:of|for)\b", 2.5),
         (r"\bwho supplied\b", 2.5),
     ),
@@ -225,8 +228,9 @@ def parse(text: str, *, today: date, gazetteer: Gazetteer | None = None) -> Inte
     }
     # What a question names steers it: lots make it about lots, a party about a window.
     if lots:
-        for intent in ("supplier_lots", "customer_lots", "expiring", "formula_changes"):
+        for intent in ("supplier_lots", "customer_lots", "expiring"):
             scores[intent] -= 2.0
+        scores["formula_changes"] -= 0.5  # "which recipe made lot 4471?" is about the lot's version
         if len(lots) > 1:
             scores["common_source"] += 0.5
         if scores["expiring"] > -2.0 or re.search(r"\bexpir", said):
