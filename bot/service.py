@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.render.speech import render_speech, spell
 from bot.render.text import HELP, render_text
-from intents.model import Intent
+from intents.model import LOT_INTENTS, Intent
 from intents.text import Gazetteer, parse
 from storage.writes import set_hold
 from trace_engine import AmbiguousLot, Genealogy, TraceError
@@ -26,19 +26,6 @@ __all__ = ["TraceService"]
 
 log = logging.getLogger(__name__)
 
-LOT_INTENTS = frozenset(
-    {
-        "trace_forward",
-        "trace_backward",
-        "lot_info",
-        "qc_status",
-        "recall",
-        "hold",
-        "release",
-        "common_source",
-        "mass_balance",
-    }
-)
 EXPIRY_DAYS = 14
 
 

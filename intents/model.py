@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-__all__ = ["INTENTS", "Intent"]
+__all__ = ["INTENTS", "LOT_INTENTS", "Intent"]
 
 INTENTS = (
     "trace_forward",
@@ -25,6 +25,21 @@ INTENTS = (
     "help",
     "unknown",
 )
+
+LOT_INTENTS = frozenset(
+    {
+        "trace_forward",
+        "trace_backward",
+        "lot_info",
+        "qc_status",
+        "recall",
+        "hold",
+        "release",
+        "common_source",
+        "mass_balance",
+    }
+)
+"""The intents that are about named lots and need at least one."""
 
 
 @dataclass(frozen=True)

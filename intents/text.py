@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from intents.dates import MONTHS, window
-from intents.model import Intent
+from intents.model import LOT_INTENTS, Intent
 
 __all__ = ["Gazetteer", "parse"]
 
@@ -236,17 +236,7 @@ def parse(text: str, *, today: date, gazetteer: Gazetteer | None = None) -> Inte
         if scores["expiring"] > -2.0 or re.search(r"\bexpir", said):
             scores["lot_info"] += 2.5  # "when does 4471 expire?"
     else:
-        for intent in (
-            "trace_forward",
-            "trace_backward",
-            "lot_info",
-            "qc_status",
-            "recall",
-            "hold",
-            "release",
-            "common_source",
-            "mass_balance",
-        ):
+        for intent in LOT_INTENTS:
             scores[intent] -= 1.5
         if party is None:
             party = _party_phrase(cleaned)

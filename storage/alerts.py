@@ -18,8 +18,8 @@ from sqlalchemy import Connection, String, and_, case, func, literal, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import make_engine
-from storage.models import Adjustment, Alert, Hold, Item, Link, Lot, QcCheck, Shipment
 from storage.repository import SqlStore
+from storage.tables import ADJUSTMENTS, ALERTS, HOLDS, ITEMS, LINKS, LOTS, QC_CHECKS, SHIPMENTS
 from storage.versioning import bump_data_version
 from trace_engine.model import HoldFacts, LinkFacts, QcFacts, ShipmentFacts
 from trace_engine.rules import (
@@ -35,14 +35,6 @@ from trace_engine.units import convert
 
 __all__ = ["check_rules", "open_alerts"]
 
-ALERTS = Alert.__table__  # type: ignore[attr-defined]
-ITEMS = Item.__table__  # type: ignore[attr-defined]
-LOTS = Lot.__table__  # type: ignore[attr-defined]
-LINKS = Link.__table__  # type: ignore[attr-defined]
-SHIPMENTS = Shipment.__table__  # type: ignore[attr-defined]
-QC_CHECKS = QcCheck.__table__  # type: ignore[attr-defined]
-HOLDS = Hold.__table__  # type: ignore[attr-defined]
-ADJUSTMENTS = Adjustment.__table__  # type: ignore[attr-defined]
 CHUNK = 5_000
 WHOLE_TABLE = 20_000
 

@@ -33,7 +33,7 @@ from sqlalchemy import insert, select
 from storage.db import init_schema, make_engine
 from storage.importers.csv_import import import_csv_dir
 from storage.importers.report import ImportReport
-from storage.models import Meta
+from storage.tables import META
 
 __all__ = ["DEMO_FILES", "EXAMPLE_QUESTIONS", "load_demo", "write_demo_csv"]
 
@@ -415,7 +415,7 @@ def load_demo(url: str, *, anchor: date | None = None) -> tuple[date, ImportRepo
     later loads reuse it, so loading again changes nothing.
     """
     init_schema(url)
-    meta = Meta.__table__  # type: ignore[attr-defined]
+    meta = META
     engine = make_engine(url)
     with engine.connect() as connection:
         stored = connection.execute(

@@ -18,17 +18,17 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.engine import Engine
 
 from storage.db import make_engine, require_schema
-from storage.models import (
-    Adjustment,
-    FormulaVersion,
-    Hold,
-    Item,
-    Link,
-    Lot,
-    Party,
-    QcCheck,
-    Receipt,
-    Shipment,
+from storage.tables import (
+    ADJUSTMENTS,
+    FORMULAS,
+    HOLDS,
+    ITEMS,
+    LINKS,
+    LOTS,
+    PARTIES,
+    QC_CHECKS,
+    RECEIPTS,
+    SHIPMENTS,
 )
 from storage.versioning import DATA_VERSION
 from trace_engine.genealogy import Genealogy
@@ -54,16 +54,6 @@ _VERSION_SQL = {
 }
 T = TypeVar("T")
 
-ITEMS = Item.__table__  # type: ignore[attr-defined]
-PARTIES = Party.__table__  # type: ignore[attr-defined]
-LOTS = Lot.__table__  # type: ignore[attr-defined]
-LINKS = Link.__table__  # type: ignore[attr-defined]
-RECEIPTS = Receipt.__table__  # type: ignore[attr-defined]
-SHIPMENTS = Shipment.__table__  # type: ignore[attr-defined]
-QC_CHECKS = QcCheck.__table__  # type: ignore[attr-defined]
-HOLDS = Hold.__table__  # type: ignore[attr-defined]
-FORMULAS = FormulaVersion.__table__  # type: ignore[attr-defined]
-ADJUSTMENTS = Adjustment.__table__  # type: ignore[attr-defined]
 
 _LOT_COLUMNS = (
     LOTS.c.id,

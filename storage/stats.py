@@ -5,30 +5,30 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.db import make_engine, require_schema
-from storage.models import (
-    Alert,
-    Hold,
-    Item,
-    Link,
-    Lot,
-    Party,
-    QcCheck,
-    Receipt,
-    Shipment,
+from storage.tables import (
+    ALERTS,
+    HOLDS,
+    ITEMS,
+    LINKS,
+    LOTS,
+    PARTIES,
+    QC_CHECKS,
+    RECEIPTS,
+    SHIPMENTS,
 )
 
 __all__ = ["STAT_TABLES", "count_rows"]
 
 STAT_TABLES = {
-    "items": Item,
-    "parties": Party,
-    "lots": Lot,
-    "links": Link,
-    "receipts": Receipt,
-    "shipments": Shipment,
-    "qc_checks": QcCheck,
-    "holds": Hold,
-    "alerts": Alert,
+    "items": ITEMS,
+    "parties": PARTIES,
+    "lots": LOTS,
+    "links": LINKS,
+    "receipts": RECEIPTS,
+    "shipments": SHIPMENTS,
+    "qc_checks": QC_CHECKS,
+    "holds": HOLDS,
+    "alerts": ALERTS,
 }
 
 
@@ -44,10 +44,6 @@ def count_rows(url: str) -> dict[str, int]:
     require_schema(url)
     with make_engine(url).connect() as connection:
         return {
-            name: int(
-                connection.execute(
-                    select(func.count()).select_from(model.__table__)  # type: ignore[attr-defined]
-                ).scalar_one()
-            )
-            for name, model in STAT_TABLES.items()
+            name: int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+            for name, table in STAT_TABLES.items()
         }

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select, update
 
-from storage.models import Meta
+from storage.tables import META
 
 __all__ = ["DATA_VERSION", "bump_data_version", "read_data_version"]
 
 DATA_VERSION = "data_version"
-META = Meta.__table__  # type: ignore[attr-defined]
 
 
 def read_data_version(connection: Connection) -> int:

@@ -9,14 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 
 from storage.db import make_engine
-from storage.models import AuditLog, Hold, Lot
+from storage.tables import AUDIT, HOLDS, LOTS
 from storage.versioning import bump_data_version
 
 __all__ = ["set_hold"]
-
-HOLDS = Hold.__table__  # type: ignore[attr-defined]
-LOTS = Lot.__table__  # type: ignore[attr-defined]
-AUDIT = AuditLog.__table__  # type: ignore[attr-defined]
 
 
 def set_hold(

@@ -42,22 +42,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from storage.alerts import check_rules
 from storage.db import make_engine, require_schema
 from storage.importers.report import FileReport, ImportReport, Rejection
-from storage.models import (
-    ITEM_KINDS,
-    LOT_STATUSES,
-    PARTY_KINDS,
-    QC_RESULTS,
-    Adjustment,
-    AuditLog,
-    FormulaVersion,
-    Hold,
-    Item,
-    Link,
-    Lot,
-    Party,
-    QcCheck,
-    Receipt,
-    Shipment,
+from storage.models import ITEM_KINDS, LOT_STATUSES, PARTY_KINDS, QC_RESULTS
+from storage.tables import (
+    ADJUSTMENTS,
+    AUDIT,
+    FORMULAS,
+    HOLDS,
+    ITEMS,
+    LINKS,
+    LOTS,
+    PARTIES,
+    QC_CHECKS,
+    RECEIPTS,
+    SHIPMENTS,
 )
 from storage.versioning import bump_data_version
 
@@ -67,18 +64,6 @@ Progress = Callable[[str, int, int], None]
 """Called with (file name, rows done, rows in the file) while a file loads."""
 
 BATCH = 20_000
-
-ITEMS = Item.__table__  # type: ignore[attr-defined]
-PARTIES = Party.__table__  # type: ignore[attr-defined]
-LOTS = Lot.__table__  # type: ignore[attr-defined]
-LINKS = Link.__table__  # type: ignore[attr-defined]
-RECEIPTS = Receipt.__table__  # type: ignore[attr-defined]
-SHIPMENTS = Shipment.__table__  # type: ignore[attr-defined]
-QC_CHECKS = QcCheck.__table__  # type: ignore[attr-defined]
-HOLDS = Hold.__table__  # type: ignore[attr-defined]
-FORMULAS = FormulaVersion.__table__  # type: ignore[attr-defined]
-ADJUSTMENTS = Adjustment.__table__  # type: ignore[attr-defined]
-AUDIT = AuditLog.__table__  # type: ignore[attr-defined]
 
 
 class RowError(Exception):

@@ -1,0 +1,61 @@
+"""The SQLAlchemy Core tables behind the SQLModel classes, for bulk reads and writes.
+
+Core statements on these skip the ORM's per-row objects: importers, the engine's
+store and the rules read and write through them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from storage.models import (
+    Adjustment,
+    Alert,
+    AuditLog,
+    FormulaVersion,
+    Hold,
+    Item,
+    Link,
+    Lot,
+    Meta,
+    Party,
+    QcCheck,
+    Receipt,
+    Shipment,
+)
+
+__all__ = [
+    "ADJUSTMENTS",
+    "ALERTS",
+    "AUDIT",
+    "FORMULAS",
+    "HOLDS",
+    "ITEMS",
+    "LINKS",
+    "LOTS",
+    "META",
+    "PARTIES",
+    "QC_CHECKS",
+    "RECEIPTS",
+    "SHIPMENTS",
+]
+
+
+def _table(model: type) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+ADJUSTMENTS = _table(Adjustment)
+ALERTS = _table(Alert)
+AUDIT = _table(AuditLog)
+FORMULAS = _table(FormulaVersion)
+HOLDS = _table(Hold)
+ITEMS = _table(Item)
+LINKS = _table(Link)
+LOTS = _table(Lot)
+META = _table(Meta)
+PARTIES = _table(Party)
+QC_CHECKS = _table(QcCheck)
+RECEIPTS = _table(Receipt)
+SHIPMENTS = _table(Shipment)
