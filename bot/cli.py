@@ -116,6 +116,31 @@ def import_csv(
         raise Failure(f"{count} row{'s' if count != 1 else ''} rejected; the other rows loaded.")
 
 
+@import_app.command("epcis")
+def import_epcis_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An EPCIS 2.0 JSON or JSON-LD document.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    user: Annotated[str, typer.Option("--user", help="Who imports, for the audit log.")] = "cli",
+) -> None:
+    """Load a GS1 EPCIS 2.0 document (all or nothing; repeated events change nothing)."""
+    from storage.importers.epcis import import_epcis, read_epcis
+
+    settings = _settings(ctx, db)
+    if not file.is_file():
+        raise Failure(f"No such file: {file}")
+    report = import_epcis(settings.database_url, read_epcis(file), source=file.name, actor=user)
+    if as_json:
+        print(json.dumps(report.as_dict()))
+        return
+    _print_report(report)
+    stdout.print(
+        f"{report.events} new event(s), {report.skipped_events} seen before; "
+        f"{report.alerts} alert(s) raised."
+    )
+
+
 @contextmanager
 def _progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
     if not stderr.is_terminal:

@@ -31,6 +31,7 @@ __all__ = [
     "Adjustment",
     "Alert",
     "AuditLog",
+    "EpcisEvent",
     "FormulaVersion",
     "Hold",
     "Item",
@@ -243,6 +244,21 @@ class AuditLog(SQLModel, table=True):
     entity_key: str = Field(default="", max_length=200)
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class EpcisEvent(SQLModel, table=True):
+    """An EPCIS event imported, kept whole: ``event_key`` (its eventID or hash) makes
+    a repeated event change nothing; the body keeps what has no table of its own
+    (sensor readings, error declarations, aggregations)."""
+
+    __tablename__ = "epcis_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_key: str = Field(unique=True, max_length=300)
+    event_type: str = Field(max_length=48)
+    event_time: datetime
+    biz_step: str = Field(default="", max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class Meta(SQLModel, table=True):

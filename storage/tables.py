@@ -12,6 +12,7 @@ from storage.models import (
     Adjustment,
     Alert,
     AuditLog,
+    EpcisEvent,
     FormulaVersion,
     Hold,
     Item,
@@ -28,6 +29,7 @@ __all__ = [
     "ADJUSTMENTS",
     "ALERTS",
     "AUDIT",
+    "EPCIS_EVENTS",
     "FORMULAS",
     "HOLDS",
     "ITEMS",
@@ -49,6 +51,7 @@ def _table(model: type) -> Table:
 ADJUSTMENTS = _table(Adjustment)
 ALERTS = _table(Alert)
 AUDIT = _table(AuditLog)
+EPCIS_EVENTS = _table(EpcisEvent)
 FORMULAS = _table(FormulaVersion)
 HOLDS = _table(Hold)
 ITEMS = _table(Item)

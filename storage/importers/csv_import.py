@@ -963,6 +963,69 @@ def _import_file(
     return report
 
 
+def import_rows(
+    url: str,
+    tables: dict[str, list[dict[str, str]]],
+    *,
+    paths: dict[str, list[str]],
+    source: str,
+    actor: str,
+    reason: str,
+    also: Callable[[Connection], None] | None = None,
+) -> ImportReport:
+    """Load rows shaped like the CSV files' (by file name) in ONE transaction.
+
+    All or nothing: when any row is rejected, nothing is written and the report
+    names each rejected row by ``paths`` (where it came from, such as a JSON
+    path) instead of a line. ``also`` runs inside the transaction before it
+    commits. Used by the EPCIS importer.
+    """
+    require_schema(url)
+    engine = make_engine(url)
+    report = ImportReport()
+    audit = _Audit(actor=actor, reason=reason)
+    with engine.connect() as connection, connection.begin() as transaction:
+        catalog = Catalog(connection)
+        catalog.version = bump_data_version(connection)
+        for spec in CSV_FILES:
+            rows = tables.get(spec.name)
+            if not rows:
+                continue
+            file_report = FileReport(file=source, table=spec.table)
+            catalog.refresh(connection)
+            names = sorted({name for row in rows for name in row})
+            columns = {name: index for index, name in enumerate(names)}
+            spec.load(
+                connection,
+                (
+                    Row(index, [*(row.get(name, "") for name in names), ""], columns)
+                    for index, row in enumerate(rows)
+                ),
+                catalog,
+                file_report,
+            )
+            where = paths.get(spec.name, [])
+            file_report.rejected = [
+                Rejection(where[r.line] if r.line < len(where) else source, 0, r.reason)
+                for r in file_report.rejected
+            ]
+            report.files.append(file_report)
+        if report.rejected:
+            transaction.rollback()
+            for file_report in report.files:
+                file_report.inserted = file_report.updated = file_report.unchanged = 0
+            return report
+        if also is not None:
+            also(connection)
+        for file_report in report.files:
+            if file_report.inserted or file_report.updated:
+                audit.record(connection, file_report)
+    touched = report.touched
+    if touched is None or touched:
+        report.alerts = check_rules(url, touched)
+    return report
+
+
 class _BadFile(Exception):
     def __init__(self, line: int, message: str) -> None:
         self.line = line

@@ -63,6 +63,8 @@ class ImportReport:
         return [rejection for report in self.files for rejection in report.rejected]
 
     alerts: int = 0
+    events: int = 0  # EPCIS events loaded
+    skipped_events: int = 0  # EPCIS events seen before
 
     @property
     def touched(self) -> set[int] | None:
@@ -84,6 +86,8 @@ class ImportReport:
         return {
             "files": [report.as_dict() for report in self.files],
             "alerts": self.alerts,
+            "events": self.events,
+            "skipped_events": self.skipped_events,
             "rejected": [
                 {"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejected
             ],

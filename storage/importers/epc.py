@@ -1,0 +1,113 @@
+"""GS1 identifiers as EPCIS writes them: EPC URNs and GS1 Digital Link URIs.
+
+EPC URNs carry the GS1 company prefix apart from the rest, so the GTIN, SSCC or
+GLN is rebuilt from the parts and given its check digit (GS1 EPC Tag Data
+Standard); Digital Link URIs are read with biip.
+
+Example:
+    >>> parse_epc("urn:epc:class:lgtin:4012345.012345.998877")
+    Epc(kind='lgtin', gtin='04012345123456', lot='998877', serial=None, code=None)
+    >>> parse_epc("https://id.gs1.org/01/09506000134352/10/ABC123").lot
+    'ABC123'
+    >>> parse_epc("urn:epc:id:sgln:0614141.00777.0").code
+    '0614141007776'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import biip
+from biip.checksums import gs1_standard_check_digit
+
+__all__ = ["Epc", "EpcError", "parse_epc"]
+
+
+class EpcError(ValueError):
+    """An identifier that is not a GS1 EPC URN or Digital Link URI this importer reads."""
+
+
+@dataclass(frozen=True)
+class Epc:
+    """What an identifier names: ``kind`` is lgtin, sgtin, gtin (a class without
+    lot), sscc, sgln or pgln; ``code`` is the SSCC or GLN (``serial`` holds an
+    SGLN's extension)."""
+
+    kind: str
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    code: str | None = None
+
+
+def _with_check_digit(digits: str) -> str:
+    return digits + str(gs1_standard_check_digit(digits))
+
+
+def _gtin(company: str, item: str) -> str:
+    if not (company.isdigit() and item.isdigit()) or len(company) + len(item) != 13:
+        raise EpcError(f"not a GTIN: company prefix {company!r}, item reference {item!r}")
+    return _with_check_digit(item[0] + company + item[1:])
+
+
+_URN = re.compile(r"^urn:epc:(id|class|idpat):([a-z]+):(.+)$")
+
+
+def parse_epc(uri: str) -> Epc:
+    """The GS1 keys an EPC URN or a GS1 Digital Link URI names."""
+    match = _URN.match(uri)
+    if match:
+        return _from_urn(match[2], unquote(match[3]), uri)
+    if uri.startswith(("http://", "https://")):
+        return _from_digital_link(uri)
+    raise EpcError(f"not a GS1 identifier: {uri!r}")
+
+
+def _from_urn(scheme: str, body: str, uri: str) -> Epc:
+    parts = body.split(".")
+    if scheme in ("lgtin", "sgtin") and len(parts) >= 3:
+        gtin = _gtin(parts[0], parts[1])
+        rest = ".".join(parts[2:])
+        if rest == "*":
+            return Epc("gtin", gtin=gtin)
+        return (
+            Epc("lgtin", gtin=gtin, lot=rest)
+            if scheme == "lgtin"
+            else Epc("sgtin", gtin=gtin, serial=rest)
+        )
+    if scheme == "sgtin" and len(parts) == 2:
+        return Epc("gtin", gtin=_gtin(parts[0], parts[1]))
+    if scheme == "sscc" and len(parts) == 2:
+        digits = parts[1][0] + parts[0] + parts[1][1:]
+        if not digits.isdigit() or len(digits) != 17:
+            raise EpcError(f"not an SSCC: {uri!r}")
+        return Epc("sscc", code=_with_check_digit(digits))
+    if scheme in ("sgln", "pgln") and len(parts) >= 2:
+        digits = parts[0] + parts[1]
+        if not digits.isdigit() or len(digits) != 12:
+            raise EpcError(f"not a GLN: {uri!r}")
+        extension = parts[2] if len(parts) > 2 and parts[2] not in ("", "0") else None
+        return Epc(scheme, code=_with_check_digit(digits), serial=extension)
+    raise EpcError(f"an EPC this importer does not read: {uri!r}")
+
+
+def _from_digital_link(uri: str) -> Epc:
+    result = biip.parse(uri)
+    link = result.gs1_digital_link_uri
+    if link is None:
+        raise EpcError(f"not a GS1 Digital Link URI: {uri!r}")
+    values = {element.ai.ai: element.value for element in link.element_strings}
+    if "00" in values:
+        return Epc("sscc", code=values["00"])
+    if "414" in values or "417" in values:
+        return Epc("sgln" if "414" in values else "pgln", code=values.get("414") or values["417"])
+    if "01" not in values:
+        raise EpcError(f"a Digital Link URI without GTIN, SSCC or GLN: {uri!r}")
+    gtin = values["01"].zfill(14)
+    if "10" in values:
+        return Epc("lgtin", gtin=gtin, lot=values["10"])
+    if "21" in values:
+        return Epc("sgtin", gtin=gtin, serial=values["21"])
+    return Epc("gtin", gtin=gtin)

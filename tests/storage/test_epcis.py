@@ -1,0 +1,209 @@
+"""EPCIS 2.0 import: the GS1 examples, idempotency, all-or-nothing, QC failures."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+import storage
+from storage.db import init_schema, make_engine
+from storage.importers.epcis import EpcisError, import_epcis, read_epcis
+from storage.stats import count_rows
+from tests.conftest import SHARED
+
+EXAMPLES = sorted((SHARED / "epcis-examples").glob("*.jsonld"))
+
+
+@pytest.fixture
+def fresh(sqlite_url: str) -> str:
+    init_schema(sqlite_url)
+    return sqlite_url
+
+
+@pytest.mark.skipif(not EXAMPLES, reason="../shared/epcis-examples is not beside the repository")
+@pytest.mark.parametrize("path", EXAMPLES, ids=[path.name for path in EXAMPLES])
+def test_every_gs1_example_loads(fresh: str, path: Path) -> None:
+    report = import_epcis(fresh, read_epcis(path), source=path.name)
+
+    assert report.rejected == []
+    assert report.events >= 1
+    with make_engine(fresh).connect() as connection:
+        assert (
+            connection.execute(text("select count(*) from epcis_event")).scalar_one()
+            == report.events
+        )
+
+
+def test_receiving_becomes_a_receipt_from_the_source_party(fresh: str) -> None:
+    import_epcis(fresh, read_epcis(SHARED / "epcis-examples" / "Example_9.6.2-ObjectEvent.jsonld"))
+
+    upstream = storage.load_genealogy(fresh, preload=False).upstream("998877")
+
+    assert upstream.suppliers == ("GLN 4012345000016",)
+    receipt = upstream.receipts[0]
+    assert (receipt.lot, receipt.quantity, receipt.uom, receipt.date.isoformat()) == (
+        "998877",
+        200.0,
+        "kg",
+        "2013-06-08",
+    )
+
+
+def test_transformation_links_inputs_to_outputs(fresh: str) -> None:
+    import_epcis(
+        fresh, read_epcis(SHARED / "epcis-examples" / "Example_9.6.4-TransformationEvent.jsonld")
+    )
+    genealogy = storage.load_genealogy(fresh)
+
+    # input lgtin 4012345.011111.4444 (10 kg) went into each serialised output
+    assert genealogy.downstream("4444").downstream_lots == ("25", "26", "27", "28")
+    # serial 25 is both an input (of GTIN 04012345111224) and an output: pick the output
+    assert "4444" in genealogy.upstream("25", sku="04012345778892").upstream_lots
+
+
+def test_digital_link_and_urn_forms_load_the_same_lots(sqlite_url: str, tmp_path: Path) -> None:
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    for url, name in (
+        (sqlite_url, "Example_9.6.4-TransformationEvent.jsonld"),
+        (other, "Example_9.6.4-TransformationEventWithDigitalLink.jsonld"),
+    ):
+        init_schema(url)
+        import_epcis(url, read_epcis(SHARED / "epcis-examples" / name))
+
+    assert count_rows(sqlite_url) == count_rows(other)
+    assert storage.load_genealogy(sqlite_url).downstream("4444") == storage.load_genealogy(
+        other
+    ).downstream("4444")
+
+
+def test_importing_a_document_again_changes_nothing(fresh: str) -> None:
+    document = read_epcis(SHARED / "epcis-examples" / "EPCISQueryDocument.jsonld")
+    import_epcis(fresh, document)
+    counts = count_rows(fresh)
+
+    again = import_epcis(fresh, document)
+
+    assert (again.events, again.skipped_events, again.changed) == (0, 2, 0)
+    assert count_rows(fresh) == counts
+
+
+def _inspection(disposition: str) -> dict[str, object]:
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-11-20T10:00:00Z",
+        "epcisBody": {
+            "eventList": [
+                {
+                    "type": "ObjectEvent",
+                    "eventTime": "2026-11-20T09:00:00Z",
+                    "eventTimeZoneOffset": "+00:00",
+                    "action": "OBSERVE",
+                    "bizStep": "https://ref.gs1.org/cbv/BizStep-inspecting",
+                    "disposition": disposition,
+                    "quantityList": [
+                        {
+                            "epcClass": "urn:epc:class:lgtin:4012345.012345.LOT77",
+                            "quantity": 50,
+                            "uom": "KGM",
+                        }
+                    ],
+                    "bizLocation": {"id": "urn:epc:id:sgln:4012345.00001.0"},
+                }
+            ]
+        },
+    }
+
+
+def test_non_conformant_inspection_is_a_failed_qc_check_with_an_alert(fresh: str) -> None:
+    report = import_epcis(fresh, _inspection("non_conformant"))
+
+    checks = storage.load_genealogy(fresh, preload=False).qc_status("LOT77").checks
+    assert [(c.test, c.result, c.value) for c in checks] == [
+        ("inspection", "fail", "non_conformant")
+    ]
+    assert report.alerts == 1
+
+
+def test_conformant_inspection_passes(fresh: str) -> None:
+    import_epcis(fresh, _inspection("https://ref.gs1.org/cbv/Disp-conformant"))
+
+    checks = storage.load_genealogy(fresh, preload=False).qc_status("LOT77").checks
+    assert [c.result for c in checks] == ["pass"]
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "reason"),
+    [
+        (lambda e: e.pop("eventTime"), "$.epcisBody.eventList[1].eventTime", "missing"),
+        (
+            lambda e: e.update(eventTime="yesterday"),
+            "$.epcisBody.eventList[1].eventTime",
+            "not a date and time: 'yesterday'",
+        ),
+        (
+            lambda e: e.update(type="TeleportEvent"),
+            "$.epcisBody.eventList[1].type",
+            "an event type this importer does not read: 'TeleportEvent'",
+        ),
+        (
+            lambda e: e["quantityList"][0].update(quantity=-5),
+            "$.epcisBody.eventList[1].quantityList[0].quantity",
+            "expected a non-negative number, got -5",
+        ),
+        (
+            lambda e: e["quantityList"][0].update(epcClass="urn:epc:class:lgtin:nonsense"),
+            "$.epcisBody.eventList[1].quantityList[0].epcClass",
+            "an EPC this importer does not read: 'urn:epc:class:lgtin:nonsense'",
+        ),
+    ],
+)
+def test_a_bad_event_refuses_the_whole_document(fresh: str, change, path: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    document = _inspection("conformant")
+    events = document["epcisBody"]["eventList"]  # type: ignore[index]
+    bad = copy.deepcopy(events[0])
+    bad["eventID"] = "urn:uuid:bad"
+    change(bad)
+    events.append(bad)
+
+    with pytest.raises(EpcisError) as refused:
+        import_epcis(fresh, document)
+
+    assert (refused.value.path, refused.value.reason) == (path, reason)
+    assert count_rows(fresh)["lots"] == 0  # the good event did not load either
+
+
+def test_read_epcis_refuses_what_is_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "broken.jsonld"
+    path.write_text('{"type": "EPCISDocument",')
+
+    with pytest.raises(
+        EpcisError,
+        match=r"^Refused the EPCIS document: \$ \(line 1, column 26\): not JSON: Expecting property name",
+    ):
+        read_epcis(path)
+
+
+def test_cli_import_epcis_reports_events(fresh: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "inspection.jsonld"
+    path.write_text(json.dumps(_inspection("non_conformant")))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--db", fresh, "import", "epcis", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["events"], report["alerts"]) == (1, 1)
