@@ -271,22 +271,31 @@ class Catalog:
 def _insert_ignoring_duplicates(
     connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
 ) -> int:
-    """Insert rows given as dicts (all with the same keys); see :func:`_insert_tuples`."""
+    """Insert rows given as dicts; see :func:`_insert_tuples`.
+
+    A column some rows leave out, or all of them, takes its model default, as an
+    ORM insert would.
+    """
     if not rows:
         return 0
-    given = list(rows[0])
-    # Columns the rows leave out take their model defaults, as an ORM insert would.
-    defaults = {
-        column.name: column.default.arg  # type: ignore[attr-defined]
+    given = set().union(*rows)
+    columns = [
+        column.name
         for column in table.c
-        if column.name not in given and column.default is not None and column.default.is_scalar
-    }
-    pick = itemgetter(*given)
-    values = [pick(row) for row in rows] if len(given) > 1 else [(pick(row),) for row in rows]
-    if defaults:
-        extra = tuple(defaults.values())
-        values = [(*row, *extra) for row in values]
-    return _insert_tuples(connection, table, [*given, *defaults], values)
+        if column.name in given or (column.default is not None and column.default.is_scalar)
+    ]
+    fill = {name: _default(table, name) for name in columns}
+    pick = itemgetter(*columns)
+    values = [pick({**fill, **row}) if len(row) < len(columns) else pick(row) for row in rows]
+    if len(columns) == 1:
+        values = [(value,) for value in values]
+    return _insert_tuples(connection, table, columns, values)
+
+
+def _default(table: Table, name: str) -> Any:
+    """A column's model default (None where it has none)."""
+    default = table.c[name].default
+    return default.arg if default is not None and default.is_scalar else None  # type: ignore[attr-defined]
 
 
 def _insert_tuples(
@@ -459,19 +468,23 @@ def _lot_record(row: Row, catalog: Catalog) -> dict[str, Any]:
     if expires_on is None and start is not None and item.shelf_life_days is not None:
         # Derived from the item's shelf life when the file does not say.
         expires_on = start + timedelta(days=item.shelf_life_days)
-    record = {
+    record: dict[str, Any] = {
         "lot_code": row.required("lot_code"),
         "item_id": item.id,
-        "quantity": parse_quantity(row.get("quantity"), "quantity"),
         "uom": row.get("uom") or item.uom,
+    }
+    optional = {
+        "quantity": parse_quantity(row.get("quantity"), "quantity"),
         "produced_on": produced_on,
         "received_on": received_on,
         "expires_on": expires_on,
         "site_id": catalog.optional_party(row.get("site"), "site"),
     }
-    if "status" in row.columns:
-        status = row.get("status")
-        record["status"] = _choice(status, "status", LOT_STATUSES) if status else "released"
+    # An empty cell says nothing: it never clears what is stored.
+    record.update((name, value) for name, value in optional.items() if value is not None)
+    status = row.get("status")
+    if status:
+        record["status"] = _choice(status, "status", LOT_STATUSES)
     return record
 
 

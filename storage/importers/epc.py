@@ -40,6 +40,7 @@ class Epc:
     lot: str | None = None
     serial: str | None = None
     code: str | None = None
+    sku: str | None = None  # items without a GTIN, in TraceBot's own URNs
 
 
 def _with_check_digit(digits: str) -> str:
@@ -53,10 +54,15 @@ def _gtin(company: str, item: str) -> str:
 
 
 _URN = re.compile(r"^urn:epc:(id|class|idpat):([a-z]+):(.+)$")
+PRIVATE = "urn:tracebot:"
+"""TraceBot's own URNs for what has no GS1 key: ``urn:tracebot:lot:SKU:LOT``,
+``urn:tracebot:item:SKU`` and ``urn:tracebot:party:ID`` (parts percent-encoded)."""
 
 
 def parse_epc(uri: str) -> Epc:
     """The GS1 keys an EPC URN or a GS1 Digital Link URI names."""
+    if uri.startswith(PRIVATE):
+        return _from_private(uri)
     match = _URN.match(uri)
     if match:
         return _from_urn(match[2], unquote(match[3]), uri)
@@ -91,6 +97,18 @@ def _from_urn(scheme: str, body: str, uri: str) -> Epc:
         extension = parts[2] if len(parts) > 2 and parts[2] not in ("", "0") else None
         return Epc(scheme, code=_with_check_digit(digits), serial=extension)
     raise EpcError(f"an EPC this importer does not read: {uri!r}")
+
+
+def _from_private(uri: str) -> Epc:
+    kind, _, rest = uri[len(PRIVATE) :].partition(":")
+    parts = [unquote(part) for part in rest.split(":")]
+    if kind == "lot" and len(parts) == 2 and all(parts):
+        return Epc("lgtin", sku=parts[0], lot=parts[1])
+    if kind == "item" and len(parts) == 1 and parts[0]:
+        return Epc("gtin", sku=parts[0])
+    if kind == "party" and len(parts) == 1 and parts[0]:
+        return Epc("party", code=parts[0])
+    raise EpcError(f"not a TraceBot identifier: {uri!r}")
 
 
 def _from_digital_link(uri: str) -> Epc:

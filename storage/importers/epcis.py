@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import insert, select
 
@@ -175,19 +176,31 @@ def _events(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"{base}[{index}]", event
 
 
-def _master_names(document: dict[str, Any]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    vocabularies = (
-        document.get("epcisHeader", {}).get("epcisMasterData", {}).get("vocabularyList", [])
-    )
+def _master_data(document: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Attributes of each master-data element, by element id, under short names
+    ("name" for the CBV name or short description, "kind" for ``tracebot:kind``)."""
+    found: dict[str, dict[str, str]] = {}
+    header = document.get("epcisHeader")
+    data = header.get("epcisMasterData", {}) if isinstance(header, dict) else {}
+    vocabularies = data.get("vocabularyList", []) if isinstance(data, dict) else []
     for vocabulary in vocabularies if isinstance(vocabularies, list) else []:
-        for element in vocabulary.get("vocabularyElementList", []):
-            for attribute in element.get("attributes", []):
-                if attribute.get("id") in NAME_ATTRIBUTES and isinstance(
-                    attribute.get("attribute"), str
-                ):
-                    names.setdefault(element.get("id", ""), attribute["attribute"])
-    return names
+        for element in vocabulary.get("vocabularyElementList", []) or []:
+            attributes = found.setdefault(str(element.get("id", "")), {})
+            for attribute in element.get("attributes", []) or []:
+                name, value = str(attribute.get("id", "")), attribute.get("attribute")
+                if not isinstance(value, str | int | float):
+                    continue
+                if name in NAME_ATTRIBUTES:
+                    attributes.setdefault("name", str(value))
+                elif name.startswith("tracebot:"):
+                    attributes[name.removeprefix("tracebot:")] = str(value)
+    return found
+
+
+def _extension(event: dict[str, Any], name: str) -> str:
+    """A ``tracebot:`` extension field of an event, as text ("" when absent)."""
+    value = event.get(f"tracebot:{name}")
+    return "" if value is None else str(value)
 
 
 def event_key(event: dict[str, Any]) -> str:
@@ -201,9 +214,9 @@ def event_key(event: dict[str, Any]) -> str:
 
 class _Translator:
     def __init__(
-        self, names: dict[str, str], skus: dict[str, str], parties: dict[str, str]
+        self, master: dict[str, dict[str, str]], skus: dict[str, str], parties: dict[str, str]
     ) -> None:
-        self.names = names
+        self.master = master
         self.skus = skus  # GTIN -> the SKU of an item already stored
         self.known_parties = parties  # GLN -> the id of a party already stored
         self.tables = _Tables()
@@ -219,37 +232,46 @@ class _Translator:
             raise EpcisError(path, str(err)) from err
 
     def _item(self, epc: Epc, uri: str, kind: str, uom: str | None) -> str:
-        assert epc.gtin is not None
-        if epc.gtin in self.skus:
+        if epc.gtin is not None and epc.gtin in self.skus:
             return self.skus[epc.gtin]
-        sku = epc.gtin
-        name = (
-            self.names.get(uri) or self.names.get(f"https://id.gs1.org/01/{sku}") or f"GTIN {sku}"
+        key = (
+            f"https://id.gs1.org/01/{epc.gtin}"
+            if epc.gtin
+            else f"urn:tracebot:item:{quote(epc.sku or '', safe='')}"
         )
+        facts = self.master.get(key) or self.master.get(uri) or {}
+        sku = facts.get("sku") or epc.sku or epc.gtin or ""
         self.tables.items.setdefault(
             sku,
             {
                 "sku": sku,
-                "name": name,
-                "kind": kind,
-                "uom": uom or "ea",
-                "shelf_life_days": "",
-                "gtin": sku,
+                "name": facts.get("name") or (f"GTIN {epc.gtin}" if epc.gtin else sku),
+                "kind": facts.get("kind") or kind,
+                "uom": facts.get("uom") or uom or "ea",
+                "shelf_life_days": facts.get("shelfLifeDays", ""),
+                "gtin": epc.gtin or "",
             },
         )
         return sku
 
     def _party(self, uri: str, path: str, kind: str) -> str:
         epc = self._epc(uri, path)
-        if epc.kind not in ("sgln", "pgln") or epc.code is None:
-            raise EpcisError(path, f"expected a GLN (sgln or pgln), got {uri!r}")
-        if epc.serial is None and epc.code in self.known_parties:
+        if epc.kind not in ("sgln", "pgln", "party") or epc.code is None:
+            raise EpcisError(path, f"expected a party or location (GLN), got {uri!r}")
+        if epc.kind != "party" and epc.serial is None and epc.code in self.known_parties:
             return self.known_parties[epc.code]
-        code = epc.code if epc.serial is None else f"{epc.code}-{epc.serial}"
-        name = self.names.get(uri) or f"GLN {code}"
+        facts = self.master.get(uri, {})
+        code = facts.get("code") or (epc.code if epc.serial is None else f"{epc.code}-{epc.serial}")
         self.tables.parties.setdefault(
             code,
-            {"id": code, "name": name, "kind": kind, "gln": epc.code, "email": "", "phone": ""},
+            {
+                "id": code,
+                "name": facts.get("name") or (f"GLN {code}" if epc.kind != "party" else code),
+                "kind": facts.get("kind") or kind,
+                "gln": epc.code if epc.kind != "party" else "",
+                "email": facts.get("email", ""),
+                "phone": facts.get("phone", ""),
+            },
         )
         return code
 
@@ -415,7 +437,7 @@ class _Translator:
                             "lot_code": line.lot,
                             "sku": line.sku,
                             "supplier": supplier,
-                            "supplier_lot": line.lot,
+                            "supplier_lot": _extension(event, "supplierLot") or line.lot,
                             "quantity": line.quantity,
                             "uom": line.uom,
                             "received_on": day,
@@ -453,12 +475,12 @@ class _Translator:
                     {
                         "lot_code": line.lot,
                         "sku": line.sku,
-                        "test": "inspection",
+                        "test": _extension(event, "test") or "inspection",
                         "result": result,
-                        "value": disposition,
-                        "spec": "",
-                        "performed_by": site,
-                        "signed_off_by": "",
+                        "value": _extension(event, "value") or disposition,
+                        "spec": _extension(event, "spec"),
+                        "performed_by": _extension(event, "performedBy") or site,
+                        "signed_off_by": _extension(event, "signedOffBy"),
                         "at": stamp,
                     },
                 )
@@ -471,14 +493,17 @@ class _Translator:
                     {
                         "lot_code": line.lot,
                         "sku": line.sku,
-                        "reason": f"EPCIS holding ({disposition or 'no disposition'})",
-                        "placed_by": site,
+                        "reason": _extension(event, "reason")
+                        or f"EPCIS holding ({disposition or 'no disposition'})",
+                        "placed_by": _extension(event, "placedBy") or site,
                         "placed_at": stamp,
-                        "released_by": "",
-                        "released_at": "",
+                        "released_by": _extension(event, "releasedBy"),
+                        "released_at": _extension(event, "releasedAt"),
                     },
                 )
-        elif biz_step == "destroying":
+        elif biz_step in ("destroying", "stock_taking", "cycle_counting") and (
+            biz_step == "destroying" or _extension(event, "adjustment")
+        ):
             for line in self._lines(event, path, "epcList", "quantityList", "finished"):
                 self._lot(line, **facts)
                 self.tables.add(
@@ -487,11 +512,17 @@ class _Translator:
                     {
                         "lot_code": line.lot,
                         "sku": line.sku,
-                        "quantity": -(line.quantity or 0.0),
-                        "reason": "destroyed (EPCIS)",
+                        "quantity": _extension(event, "adjustment") or -(line.quantity or 0.0),
+                        "reason": _extension(event, "reason") or "destroyed (EPCIS)",
                         "at": stamp,
-                        "by": site,
+                        "by": _extension(event, "by") or site,
                     },
+                )
+        elif biz_step in ("commissioning", "creating_class_instance"):
+            for line in self._lines(event, path, "epcList", "quantityList", "finished"):
+                quantity = "" if line.quantity is None else str(line.quantity)
+                self._lot(
+                    line, site=site, quantity=quantity, status=_extension(event, "status"), **facts
                 )
         else:
             for line in self._lines(event, path, "epcList", "quantityList", "finished"):
@@ -527,7 +558,8 @@ class _Translator:
                         "quantity": line.quantity if len(outputs) == 1 else None,
                         "uom": line.uom,
                         "at": moment.isoformat(timespec="seconds"),
-                        "work_order": str(event.get("transformationID", "")).rsplit(":", 1)[-1],
+                        "work_order": self._reference(event, "prodorder")
+                        or str(event.get("transformationID", "")).rsplit(":", 1)[-1],
                     },
                 )
 
@@ -557,7 +589,7 @@ def import_epcis(
             for gln, code in connection.execute(select(PARTIES.c.gln, PARTIES.c.code))
             if gln
         }
-    translator = _Translator(_master_names(document), skus, glns)
+    translator = _Translator(_master_data(document), skus, glns)
     fresh: list[tuple[str, dict[str, Any]]] = []
     seen: set[str] = set()
     for (path, event), key in zip(events, keys, strict=True):
