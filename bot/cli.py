@@ -383,6 +383,30 @@ def export_fsma(
     stdout.print(f"Wrote {count} critical tracking events to {out}.")
 
 
+@export_app.command("epcis")
+def export_epcis_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="The .jsonld (or .json) file to write.")],
+    lots: Annotated[list[str] | None, typer.Argument(help="Lot codes to trace.")] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Export every lot of the plant.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Write the trace of LOTS (or, with --all, the whole plant) as an EPCIS 2.0 JSON-LD document."""
+    from storage.epcis_export import export_epcis
+
+    if not lots and not everything:
+        raise typer.BadParameter("name lots to trace, or --all", param_hint="LOTS")
+    try:
+        document = export_epcis(_settings(ctx, db).database_url, None if everything else lots)
+    except TraceError as err:
+        raise Failure(str(err)) from err
+    out.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    count = len(document["epcisBody"]["eventList"])
+    stdout.print(f"Wrote {count} EPCIS events to {out}.")
+
+
 @app.command()
 def diagram(
     ctx: typer.Context,

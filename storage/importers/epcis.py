@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from sqlalchemy import insert, select
 
@@ -43,6 +43,7 @@ from storage.errors import StorageError
 from storage.importers.csv_import import import_rows
 from storage.importers.epc import Epc, EpcError, parse_epc
 from storage.importers.report import ImportReport
+from storage.models import PARTY_KINDS
 
 __all__ = ["EpcisError", "import_epcis", "read_epcis"]
 
@@ -254,7 +255,7 @@ class _Translator:
         )
         return sku
 
-    def _party(self, uri: str, path: str, kind: str) -> str:
+    def party(self, uri: str, path: str, kind: str) -> str:
         epc = self._epc(uri, path)
         if epc.kind not in ("sgln", "pgln", "party") or epc.code is None:
             raise EpcisError(path, f"expected a party or location (GLN), got {uri!r}")
@@ -371,7 +372,7 @@ class _Translator:
         for key in ("bizLocation", "readPoint"):
             place = event.get(key)
             if isinstance(place, dict) and "id" in place:
-                return self._party(place["id"], f"{path}.{key}.id", "site")
+                return self.party(place["id"], f"{path}.{key}.id", "site")
         return ""
 
     def _ilmd(self, event: dict[str, Any], path: str) -> dict[str, str]:
@@ -400,17 +401,19 @@ class _Translator:
         for index, entry in enumerate(entries):
             entry_type = _short(str(entry.get("type", "")))
             if entry_type in ("owning_party", "possessing_party") and field_name in entry:
-                return self._party(entry[field_name], f"{path}.{key}[{index}].{field_name}", kind)
+                return self.party(entry[field_name], f"{path}.{key}[{index}].{field_name}", kind)
             if entry_type == "location" and field_name in entry and not best:
-                best = self._party(entry[field_name], f"{path}.{key}[{index}].{field_name}", kind)
+                best = self.party(entry[field_name], f"{path}.{key}[{index}].{field_name}", kind)
         return best
 
     def _reference(self, event: dict[str, Any], *kinds: str) -> str:
         for entry in event.get("bizTransactionList") or []:
             if _short(str(entry.get("type", ""))) in kinds:
-                return str(entry.get("bizTransaction", "")).rsplit(":", 1)[-1]
+                return unquote(str(entry.get("bizTransaction", "")).rsplit(":", 1)[-1])
         entries = event.get("bizTransactionList") or []
-        return str(entries[0].get("bizTransaction", "")).rsplit(":", 1)[-1] if entries else ""
+        return (
+            unquote(str(entries[0].get("bizTransaction", "")).rsplit(":", 1)[-1]) if entries else ""
+        )
 
     def _object(
         self,
@@ -589,7 +592,12 @@ def import_epcis(
             for gln, code in connection.execute(select(PARTIES.c.gln, PARTIES.c.code))
             if gln
         }
-    translator = _Translator(_master_data(document), skus, glns)
+    master = _master_data(document)
+    translator = _Translator(master, skus, glns)
+    for uri, facts in master.items():
+        # Parties the master data describes fully load even when no event names them.
+        if facts.get("code") and facts.get("kind") in PARTY_KINDS:
+            translator.party(uri, "$.epcisHeader.epcisMasterData", facts["kind"])
     fresh: list[tuple[str, dict[str, Any]]] = []
     seen: set[str] = set()
     for (path, event), key in zip(events, keys, strict=True):
@@ -599,6 +607,27 @@ def import_epcis(
         seen.add(key)
         fresh.append((key, event))
     tables = translator.tables
+    for facts in master.values():
+        if facts.get("sku") and facts.get("formulaVersions"):
+            try:
+                versions = json.loads(facts["formulaVersions"])
+            except json.JSONDecodeError as err:
+                raise EpcisError(
+                    "$.epcisHeader.epcisMasterData", "tracebot:formulaVersions is not JSON"
+                ) from err
+            for version in versions:
+                tables.add(
+                    "formulas.csv",
+                    "$.epcisHeader.epcisMasterData",
+                    {
+                        "sku": facts["sku"],
+                        "version": version.get("version"),
+                        "effective_from": version.get("effectiveFrom"),
+                        "changed_by": version.get("changedBy"),
+                        "summary": version.get("summary"),
+                        "ingredients": version.get("ingredients"),
+                    },
+                )
     rows = {
         "items.csv": list(tables.items.values()),
         "parties.csv": list(tables.parties.values()),

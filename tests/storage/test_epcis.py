@@ -207,3 +207,59 @@ def test_cli_import_epcis_reports_events(fresh: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["events"], report["alerts"]) == (1, 1)
+
+
+def test_export_and_import_into_a_fresh_database_keeps_every_answer(
+    sqlite_url: str, db_url: str
+) -> None:
+    from datetime import date
+
+    from bot.service import TraceService
+    from storage.demo_plant import EXAMPLE_QUESTIONS, load_demo
+    from storage.epcis_export import export_epcis
+
+    load_demo(sqlite_url, anchor=date(2026, 11, 25))
+    document = json.loads(
+        json.dumps(export_epcis(sqlite_url))
+    )  # through JSON text, as a file would
+    init_schema(db_url)
+
+    report = import_epcis(db_url, document)
+
+    assert report.rejected == []
+    assert count_rows(db_url) == count_rows(sqlite_url)
+    original = TraceService(storage.load_genealogy(sqlite_url), sqlite_url)
+    copied = TraceService(storage.load_genealogy(db_url), db_url)
+    questions = [
+        *EXAMPLE_QUESTIONS,
+        "mock recall on L-2024-0113",
+        "reconcile lot L-2024-0113",
+        "did 4471 pass QC?",
+        "when does HN-0877 expire?",
+        "what did Sysco get in the last 100 days?",
+        "which recipe version made lot 5133?",
+    ]
+    for question in questions:
+        assert (
+            copied.ask(question, today=date(2026, 11, 25)).data
+            == original.ask(question, today=date(2026, 11, 25)).data
+        ), question
+
+
+def test_export_of_a_trace_names_only_its_lots(sqlite_url: str) -> None:
+    from datetime import date
+
+    from storage.demo_plant import load_demo
+    from storage.epcis_export import export_epcis
+
+    load_demo(sqlite_url, anchor=date(2026, 11, 25))
+
+    document = export_epcis(sqlite_url, ["5120"])
+
+    classes = {
+        event["quantityList"][0]["epcClass"]
+        for event in document["epcisBody"]["eventList"]
+        if event.get("bizStep") == "creating_class_instance"
+    }
+    assert len(classes) == 9  # 5120, its base 240115-03 and their seven inputs
+    assert "https://id.gs1.org/01/00614141000432/10/5120" in classes
