@@ -310,6 +310,27 @@ def parse_command(
 
 
 @app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on (0: any free one).")
+    ] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Run the web app: EPCIS capture and liveness (more routes to come)."""
+    import uvicorn
+
+    from bot.api import create_app
+
+    settings = _settings(ctx, db)
+    from storage.db import require_schema
+
+    require_schema(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
 def alerts(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -> None:
     """List open alerts: failed QC checks and other irregularities, newest first."""
     from storage.alerts import open_alerts

@@ -1,0 +1,118 @@
+"""EPCIS capture over HTTP: `tracebot serve` under uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from storage.db import init_schema
+from storage.stats import count_rows
+from tests.conftest import SHARED
+
+pytestmark = pytest.mark.e2e
+KEY = "s3cret-capture-key"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    init_schema(sqlite_url)
+    port = free_port()
+    environment = {**os.environ, "TRACEBOT_API_KEYS": f"lab:{KEY}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", sqlite_url, "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("tracebot serve did not start")
+        time.sleep(0.1)
+    try:
+        yield base, sqlite_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def example() -> bytes:
+    return (SHARED / "epcis-examples" / "Example_9.6.2-ObjectEvent.jsonld").read_bytes()
+
+
+def test_capture_without_a_key_is_refused(server: tuple[str, str]) -> None:
+    base, url = server
+
+    response = httpx.post(f"{base}/api/epcis/capture", content=example())
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": {"code": "missing_api_key", "message": "Send an API key in the X-API-Key header."}
+    }
+    assert count_rows(url)["receipts"] == 0
+
+
+def test_capture_with_a_wrong_key_is_refused(server: tuple[str, str]) -> None:
+    base, _ = server
+
+    response = httpx.post(
+        f"{base}/api/epcis/capture", content=example(), headers={"X-API-Key": "guess"}
+    )
+
+    assert response.status_code == 403
+
+
+def test_capture_loads_the_document_once(server: tuple[str, str]) -> None:
+    base, url = server
+    headers = {"X-API-Key": KEY, "Content-Type": "application/ld+json"}
+
+    first = httpx.post(f"{base}/api/epcis/capture", content=example(), headers=headers)
+    again = httpx.post(f"{base}/api/epcis/capture", content=example(), headers=headers)
+
+    assert first.status_code == 201
+    assert (first.json()["events"], again.json()["events"], again.json()["skipped_events"]) == (
+        1,
+        0,
+        1,
+    )
+    assert count_rows(url)["receipts"] == 1
+
+
+def test_capture_of_a_bad_document_names_the_field(server: tuple[str, str]) -> None:
+    base, url = server
+    document = json.loads(example())
+    del document["epcisBody"]["eventList"][0]["eventTime"]
+
+    response = httpx.post(f"{base}/api/epcis/capture", json=document, headers={"X-API-Key": KEY})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": "invalid_epcis",
+            "message": "missing",
+            "path": "$.epcisBody.eventList[0].eventTime",
+        }
+    }
+    assert count_rows(url)["lots"] == 0
