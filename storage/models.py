@@ -38,6 +38,7 @@ __all__ = [
     "Link",
     "Lot",
     "Meta",
+    "Packing",
     "Party",
     "QcCheck",
     "Receipt",
@@ -244,6 +245,31 @@ class AuditLog(SQLModel, table=True):
     entity_key: str = Field(default="", max_length=200)
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Packing(SQLModel, table=True):
+    """What a logistic unit (pallet or case, by SSCC) holds: a quantity of a lot,
+    or another unit; ``unpacked_at`` is set when it is taken apart."""
+
+    __table_args__ = (
+        Index(
+            "uq_packing",
+            "sscc",
+            text("coalesce(lot_id, 0)"),
+            "child_sscc",
+            "packed_at",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sscc: str = Field(max_length=18, index=True)
+    lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True)
+    child_sscc: str = Field(default="", max_length=18)
+    quantity: float | None = None
+    uom: str | None = Field(default=None, max_length=16)
+    packed_at: datetime = Field(sa_type=DateTime)
+    unpacked_at: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class EpcisEvent(SQLModel, table=True):

@@ -19,6 +19,7 @@ from storage.models import (
     Link,
     Lot,
     Meta,
+    Packing,
     Party,
     QcCheck,
     Receipt,
@@ -36,6 +37,7 @@ __all__ = [
     "LINKS",
     "LOTS",
     "META",
+    "PACKING",
     "PARTIES",
     "QC_CHECKS",
     "RECEIPTS",
@@ -58,6 +60,7 @@ ITEMS = _table(Item)
 LINKS = _table(Link)
 LOTS = _table(Lot)
 META = _table(Meta)
+PACKING = _table(Packing)
 PARTIES = _table(Party)
 QC_CHECKS = _table(QcCheck)
 RECEIPTS = _table(Receipt)

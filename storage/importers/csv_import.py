@@ -36,6 +36,7 @@ import networkx as nx
 from biip import ParseError as BiipParseError
 from biip.gln import Gln
 from biip.gtin import Gtin
+from biip.sscc import Sscc
 from sqlalchemy import Connection, Date, DateTime, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -51,6 +52,7 @@ from storage.tables import (
     ITEMS,
     LINKS,
     LOTS,
+    PACKING,
     PARTIES,
     QC_CHECKS,
     RECEIPTS,
@@ -731,6 +733,36 @@ def _load_adjustments(
     _count_inserted(connection, ADJUSTMENTS, _records(rows, report, parse), report)
 
 
+def _sscc(value: str, column: str) -> str:
+    if not value:
+        return ""
+    try:
+        return Sscc.parse(value.removeprefix("(00)")).value
+    except BiipParseError as err:
+        raise RowError(f"bad SSCC in {column}: {err}") from err
+
+
+def _load_packing(
+    connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport
+):
+    def parse(row: Row) -> dict[str, Any]:
+        code = row.get("lot_code")
+        child = _sscc(row.get("child_sscc"), "child_sscc")
+        if bool(code) == bool(child):
+            raise RowError("name either a lot_code or a child_sscc")
+        return {
+            "sscc": _sscc(row.required("sscc"), "sscc"),
+            "lot_id": catalog.lot(code, row.get("sku")) if code else None,
+            "child_sscc": child,
+            "quantity": parse_quantity(row.get("quantity"), "quantity"),
+            "uom": row.get("uom") or None,
+            "packed_at": parse_datetime(row.required("packed_at"), "packed_at"),
+            "unpacked_at": parse_datetime(row.get("unpacked_at"), "unpacked_at"),
+        }
+
+    _count_inserted(connection, PACKING, _records(rows, report, parse), report)
+
+
 def _count_inserted(
     connection: Connection, table: Table, records: list[dict], report: FileReport
 ) -> None:
@@ -890,6 +922,7 @@ CSV_FILES: tuple[FileSpec, ...] = (
     FileSpec("qc.csv", "qc_check", ("lot_code", "test", "result", "at"), _load_qc),
     FileSpec("holds.csv", "hold", ("lot_code", "placed_at"), _load_holds),
     FileSpec("adjustments.csv", "adjustment", ("lot_code", "quantity", "at"), _load_adjustments),
+    FileSpec("packing.csv", "packing", ("sscc", "packed_at"), _load_packing),
 )
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -221,6 +221,9 @@ class _Translator:
         self.skus = skus  # GTIN -> the SKU of an item already stored
         self.known_parties = parties  # GLN -> the id of a party already stored
         self.tables = _Tables()
+        # What each SSCC holds: packed in this document, or looked up in the database.
+        self.containers: dict[str, list[_Line | str]] = {}
+        self.stored_container: Callable[[str], list[_Line | str]] = lambda _sscc: []
 
     # identifiers -> items, lots and parties
 
@@ -277,14 +280,24 @@ class _Translator:
         return code
 
     def _lines(
-        self, event: dict[str, Any], path: str, epcs: str, quantities: str, kind: str
+        self,
+        event: dict[str, Any],
+        path: str,
+        epcs: str,
+        quantities: str,
+        kind: str,
+        *,
+        expand: bool = True,
     ) -> list[_Line]:
+        """The lots an event's EPC and quantity lists name; SSCCs by their contents."""
         lines: list[_Line] = []
         for index, uri in enumerate(event.get(epcs) or []):
             epc = self._epc(uri, f"{path}.{epcs}[{index}]")
             if epc.kind in ("lgtin", "sgtin"):
                 sku = self._item(epc, uri, kind, "ea")
                 lines.append(_Line(sku, epc.lot or epc.serial or "", 1.0, "ea"))
+            elif epc.kind == "sscc" and epc.code and expand:
+                lines.extend(self._contents(epc.code))
         for index, element in enumerate(event.get(quantities) or []):
             where = f"{path}.{quantities}[{index}]"
             if not isinstance(element, dict) or "epcClass" not in element:
@@ -312,6 +325,53 @@ class _Translator:
                 )
             )
         return lines
+
+    def _contents(self, sscc: str, depth: int = 0) -> list[_Line]:
+        """The lots a logistic unit holds, through nested units."""
+        if depth > 8:
+            return []
+        held = self.containers.get(sscc)
+        if held is None:
+            held = self.containers[sscc] = self.stored_container(sscc)
+        lines: list[_Line] = []
+        for content in held:
+            lines.extend(
+                self._contents(content, depth + 1) if isinstance(content, str) else [content]
+            )
+        return lines
+
+    def _aggregation(
+        self, event: dict[str, Any], path: str, moment: datetime, site: str, facts: dict[str, str]
+    ) -> None:
+        parent = event.get("parentID")
+        lines = self._lines(event, path, "childEPCs", "childQuantityList", "finished", expand=False)
+        for line in lines:
+            self._lot(line, site=site, **facts)
+        if not isinstance(parent, str) or event.get("action") == "DELETE":
+            return  # unpacking is recorded with the event; contents stay traced
+        container = self._epc(parent, f"{path}.parentID")
+        if container.kind != "sscc" or container.code is None:
+            return
+        children: list[_Line | str] = list(lines)
+        for index, uri in enumerate(event.get("childEPCs") or []):
+            child = self._epc(uri, f"{path}.childEPCs[{index}]")
+            if child.kind == "sscc" and child.code:
+                children.append(child.code)
+        self.containers[container.code] = children
+        stamp = moment.isoformat(timespec="seconds")
+        for content in children:
+            row: dict[str, Any] = {"sscc": container.code, "packed_at": stamp}
+            if isinstance(content, str):
+                row.update(child_sscc=content, lot_code="", sku="", quantity=None, uom=None)
+            else:
+                row.update(
+                    child_sscc="",
+                    lot_code=content.lot,
+                    sku=content.sku,
+                    quantity=content.quantity,
+                    uom=content.uom,
+                )
+            self.tables.add("packing.csv", path, row)
 
     def _lot(self, line: _Line, **facts: str) -> None:
         key = (line.sku, line.lot)
@@ -345,6 +405,8 @@ class _Translator:
         facts = self._ilmd(event, path)
         if kind == "TransformationEvent":
             self._transformation(event, path, moment, site, facts)
+        elif kind == "AggregationEvent":
+            self._aggregation(event, path, moment, site, facts)
         elif kind == "ObjectEvent":
             self._object(event, path, moment, site, facts, biz_step, disposition)
 
@@ -567,6 +629,26 @@ class _Translator:
                 )
 
 
+def _stored_container(url: str, sscc: str) -> list[_Line | str]:
+    """What a logistic unit already in the database holds."""
+    from storage.db import make_engine
+    from storage.tables import ITEMS, LOTS, PACKING
+
+    statement = (
+        select(
+            PACKING.c.child_sscc, LOTS.c.lot_code, ITEMS.c.sku, PACKING.c.quantity, PACKING.c.uom
+        )
+        .join_from(PACKING, LOTS, LOTS.c.id == PACKING.c.lot_id, isouter=True)
+        .join_from(LOTS, ITEMS, ITEMS.c.id == LOTS.c.item_id, isouter=True)
+        .where(PACKING.c.sscc == sscc, PACKING.c.unpacked_at.is_(None))
+    )
+    with make_engine(url).connect() as connection:
+        return [
+            child if child else _Line(sku, code, quantity, uom)
+            for child, code, sku, quantity, uom in connection.execute(statement)
+        ]
+
+
 def import_epcis(
     url: str, document: dict[str, Any], *, source: str = "document", actor: str = "cli"
 ) -> ImportReport:
@@ -594,6 +676,7 @@ def import_epcis(
         }
     master = _master_data(document)
     translator = _Translator(master, skus, glns)
+    translator.stored_container = lambda sscc: _stored_container(url, sscc)
     for uri, facts in master.items():
         # Parties the master data describes fully load even when no event names them.
         if facts.get("code") and facts.get("kind") in PARTY_KINDS:

@@ -263,3 +263,85 @@ def test_export_of_a_trace_names_only_its_lots(sqlite_url: str) -> None:
     }
     assert len(classes) == 9  # 5120, its base 240115-03 and their seven inputs
     assert "https://id.gs1.org/01/00614141000432/10/5120" in classes
+
+
+def _document(*events: dict[str, object]) -> dict[str, object]:
+    return {
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "epcisBody": {"eventList": list(events)},
+    }
+
+
+PALLET = "urn:epc:id:sscc:0614141.1234567890"
+
+
+def test_aggregation_packs_lots_into_an_sscc_that_a_shipment_then_names(fresh: str) -> None:
+    packed = read_epcis(SHARED / "epcis-examples" / "Example_9.6.3-AggregationEvent.jsonld")
+    shipped = _document(
+        {
+            "type": "ObjectEvent",
+            "eventID": "urn:uuid:ship-pallet",
+            "eventTime": "2013-06-09T08:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE",
+            "bizStep": "shipping",
+            "epcList": [PALLET],
+            "destinationList": [
+                {"type": "owning_party", "destination": "urn:epc:id:pgln:4012345.00000"}
+            ],
+        }
+    )
+
+    import_epcis(fresh, packed)
+    import_epcis(fresh, shipped)
+
+    with make_engine(fresh).connect() as connection:
+        packing = connection.execute(
+            text("select sscc, quantity, uom from packing order by id")
+        ).all()
+    assert [tuple(row) for row in packing] == [
+        ("106141412345678908", 1.0, "ea"),
+        ("106141412345678908", 1.0, "ea"),
+        ("106141412345678908", 200.5, "kg"),
+    ]
+    genealogy = storage.load_genealogy(fresh, preload=False)
+    assert genealogy.downstream("998877").customers == ("GLN 4012345000009",)
+    assert [line.quantity for line in genealogy.downstream("998877").shipments] == [200.5]
+
+
+def test_packing_csv_loads_units_and_nested_units(database: str, tmp_path: Path) -> None:
+    from storage.importers.csv_import import import_csv_dir
+    from tests.conftest import write_csv
+    from tests.storage.test_csv_import import write_plant
+
+    plant = write_plant(tmp_path / "plant")
+    write_csv(
+        plant,
+        "packing.csv",
+        [
+            [
+                "sscc",
+                "lot_code",
+                "sku",
+                "child_sscc",
+                "quantity",
+                "uom",
+                "packed_at",
+                "unpacked_at",
+            ],
+            ["106141412345678908", "4471", "", "", "40", "ea", "2026-11-04T08:00:00", ""],
+            ["106141412345678915", "", "", "106141412345678908", "", "", "2026-11-04T09:00:00", ""],
+            ["106141412345678900", "4471", "", "", "1", "ea", "2026-11-04T08:00:00", ""],
+        ],
+    )
+
+    first = import_csv_dir(database, plant)
+    again = import_csv_dir(database, plant)
+
+    assert [str(r) for r in first.rejected] == [
+        "packing.csv:4: bad SSCC in sscc: Invalid SSCC check digit for '106141412345678900': Expected 8, got 0."
+    ]
+    with make_engine(database).connect() as connection:
+        assert connection.execute(text("select count(*) from packing")).scalar_one() == 2
+    assert next(f for f in again.files if f.file == "packing.csv").inserted == 0
