@@ -32,7 +32,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -204,11 +204,16 @@ def _extension(event: dict[str, Any], name: str) -> str:
     return "" if value is None else str(value)
 
 
+def _declares_error(event: dict[str, Any]) -> bool:
+    return isinstance(event.get("errorDeclaration"), dict) and isinstance(event.get("eventID"), str)
+
+
 def event_key(event: dict[str, Any]) -> str:
-    """The event's ``eventID``, or a hash of its canonical JSON when it has none."""
+    """The event's ``eventID`` (with ``#error`` for its error declaration), or a
+    hash of its canonical JSON when it has none."""
     event_id = event.get("eventID")
     if isinstance(event_id, str) and event_id:
-        return event_id
+        return f"{event_id}#error" if _declares_error(event) else event_id
     canonical = json.dumps(event, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -629,6 +634,100 @@ class _Translator:
                 )
 
 
+def _undo(
+    connection: Any, rows: dict[str, list[dict[str, str]]], *, actor: str, source: str
+) -> None:
+    """Delete what a retracted event had written (matched by natural keys) and audit it."""
+    from sqlalchemy import and_, delete
+
+    from storage.importers.csv_import import Catalog, parse_date, parse_datetime
+    from storage.tables import (
+        ADJUSTMENTS,
+        AUDIT,
+        HOLDS,
+        LINKS,
+        PACKING,
+        QC_CHECKS,
+        RECEIPTS,
+        SHIPMENTS,
+    )
+
+    catalog = Catalog(connection)
+    removed = 0
+
+    def lot(code: str, sku: str) -> int | None:
+        return (
+            catalog.lots.get(code, {}).get(catalog.items[sku].id) if sku in catalog.items else None
+        )
+
+    def moment(value: str) -> Any:
+        return parse_datetime(value, "at")
+
+    for row in rows.get("consumption.csv", []):
+        at = moment(row["at"])
+        removed += connection.execute(
+            delete(LINKS).where(
+                LINKS.c.input_lot_id == lot(row["input_lot"], row["input_sku"]),
+                LINKS.c.output_lot_id == lot(row["output_lot"], row["output_sku"]),
+                LINKS.c.work_order == row["work_order"],
+                LINKS.c.at == at if at is not None else LINKS.c.at.is_(None),
+            )
+        ).rowcount
+    simple = {
+        "shipments.csv": (
+            SHIPMENTS,
+            lambda r: and_(
+                SHIPMENTS.c.party_id == catalog.parties.get(r["to"]),
+                SHIPMENTS.c.shipped_on == parse_date(r["shipped_on"], "shipped_on"),
+                SHIPMENTS.c.reference == r["reference"],
+            ),
+        ),
+        "receipts.csv": (
+            RECEIPTS,
+            lambda r: and_(
+                RECEIPTS.c.supplier_id == catalog.parties.get(r["supplier"]),
+                RECEIPTS.c.received_on == parse_date(r["received_on"], "received_on"),
+                RECEIPTS.c.reference == r["reference"],
+            ),
+        ),
+        "qc.csv": (
+            QC_CHECKS,
+            lambda r: and_(QC_CHECKS.c.test == r["test"], QC_CHECKS.c.at == moment(r["at"])),
+        ),
+        "holds.csv": (HOLDS, lambda r: HOLDS.c.placed_at == moment(r["placed_at"])),
+        "adjustments.csv": (
+            ADJUSTMENTS,
+            lambda r: and_(
+                ADJUSTMENTS.c.at == moment(r["at"]), ADJUSTMENTS.c.reason == r["reason"]
+            ),
+        ),
+        "packing.csv": (
+            PACKING,
+            lambda r: and_(
+                PACKING.c.sscc == r["sscc"], PACKING.c.packed_at == moment(r["packed_at"])
+            ),
+        ),
+    }
+    for name, (table, match) in simple.items():
+        for row in rows.get(name, []):
+            lot_id = lot(row.get("lot_code", ""), row.get("sku", ""))
+            removed += connection.execute(
+                delete(table).where(table.c.lot_id == lot_id, match(row))
+            ).rowcount
+    connection.execute(
+        insert(AUDIT),
+        {
+            "at": datetime.now(UTC),
+            "actor": actor,
+            "action": "retract",
+            "entity": "epcis_event",
+            "entity_key": source,
+            "detail": json.dumps({"rows_removed": removed}),
+            "reason": "EPCIS error declaration",
+        },
+    )
+
+
 def _stored_container(url: str, sscc: str) -> list[_Line | str]:
     """What a logistic unit already in the database holds."""
     from storage.db import make_engine
@@ -664,7 +763,8 @@ def import_epcis(
     events = list(_events(document))
     keys = [event_key(event) for _, event in events]
     with make_engine(url).connect() as connection:
-        statement = select(EPCIS_EVENTS.c.event_key).where(EPCIS_EVENTS.c.event_key.in_(keys))
+        asked = keys + [event["eventID"] for _, event in events if _declares_error(event)]
+        statement = select(EPCIS_EVENTS.c.event_key).where(EPCIS_EVENTS.c.event_key.in_(asked))
         known = set(connection.execute(statement).scalars()) if keys else set()
         skus = {
             gtin: sku for gtin, sku in connection.execute(select(ITEMS.c.gtin, ITEMS.c.sku)) if gtin
@@ -681,14 +781,26 @@ def import_epcis(
         # Parties the master data describes fully load even when no event names them.
         if facts.get("code") and facts.get("kind") in PARTY_KINDS:
             translator.party(uri, "$.epcisHeader.epcisMasterData", facts["kind"])
+    # An event sent again with an errorDeclaration retracts the event of that ID:
+    # its effects are undone if it was loaded, and it is never loaded afterwards.
+    declared = {event["eventID"] for _, event in events if _declares_error(event)}
+    retract = _Translator(master, skus, glns)
     fresh: list[tuple[str, dict[str, Any]]] = []
     seen: set[str] = set()
     for (path, event), key in zip(events, keys, strict=True):
         if key in known or key in seen:
             continue
-        translator.translate(path, event)
         seen.add(key)
         fresh.append((key, event))
+        if _declares_error(event):
+            original = event["eventID"]
+            if original in known:
+                retract.translate(path, {k: v for k, v in event.items() if k != "errorDeclaration"})
+            elif original not in seen:
+                seen.add(original)
+                fresh.append((original, {**event, "tracebot:retracted": True}))
+        elif key not in declared:
+            translator.translate(path, event)
     tables = translator.tables
     for facts in master.values():
         if facts.get("sku") and facts.get("formulaVersions"):
@@ -731,6 +843,8 @@ def import_epcis(
     def record_events(connection: Any) -> None:
         if records:
             connection.execute(insert(EPCIS_EVENTS), records)
+        if retract.tables.rows:
+            _undo(connection, retract.tables.rows, actor=actor, source=source)
 
     report = import_rows(
         url,

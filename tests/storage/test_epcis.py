@@ -345,3 +345,36 @@ def test_packing_csv_loads_units_and_nested_units(database: str, tmp_path: Path)
     with make_engine(database).connect() as connection:
         assert connection.execute(text("select count(*) from packing")).scalar_one() == 2
     assert next(f for f in again.files if f.file == "packing.csv").inserted == 0
+
+
+def test_error_declaration_undoes_the_event_it_retracts(fresh: str) -> None:
+    document = read_epcis(SHARED / "epcis-examples" / "ErrorDeclarationAndCorrectiveEvent.jsonld")
+    declaration, corrective = document["epcisBody"]["eventList"]
+    original = {k: v for k, v in declaration.items() if k != "errorDeclaration"}
+    import_epcis(fresh, _document(original))
+    links_before = count_rows(fresh)["links"]
+
+    report = import_epcis(fresh, _document(declaration, corrective))
+
+    assert links_before == 2  # the original linked its two input lots to its output
+    assert report.events == 2
+    with make_engine(fresh).connect() as connection:
+        links = connection.execute(text("select count(*), min(at) from link")).one()
+        audit = connection.execute(
+            text("select action, reason from audit_log where action = 'retract'")
+        ).all()
+    assert links[0] == 2  # the corrective event's links, dated 2021, replace the original's
+    assert str(links[1]).startswith("2021-01-28")
+    assert [tuple(row) for row in audit] == [("retract", "EPCIS error declaration")]
+
+
+def test_an_event_declared_erroneous_first_is_never_loaded(fresh: str) -> None:
+    document = read_epcis(SHARED / "epcis-examples" / "ErrorDeclarationAndCorrectiveEvent.jsonld")
+    declaration = document["epcisBody"]["eventList"][0]
+    original = {k: v for k, v in declaration.items() if k != "errorDeclaration"}
+
+    import_epcis(fresh, _document(declaration))
+    late = import_epcis(fresh, _document(original))
+
+    assert (late.events, late.skipped_events) == (0, 1)
+    assert count_rows(fresh)["links"] == 0
