@@ -19,9 +19,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import make_engine
 from storage.repository import SqlStore
-from storage.tables import ADJUSTMENTS, ALERTS, HOLDS, ITEMS, LINKS, LOTS, QC_CHECKS, SHIPMENTS
+from storage.tables import (
+    ADJUSTMENTS,
+    ALERTS,
+    HOLDS,
+    ITEMS,
+    LINKS,
+    LOTS,
+    QC_CHECKS,
+    SENSOR_READINGS,
+    SHIPMENTS,
+)
 from storage.versioning import bump_data_version
-from trace_engine.model import HoldFacts, LinkFacts, QcFacts, ShipmentFacts
+from trace_engine.model import HoldFacts, LinkFacts, QcFacts, SensorFacts, ShipmentFacts
 from trace_engine.rules import (
     TOLERANCE,
     AlertDraft,
@@ -29,6 +39,7 @@ from trace_engine.rules import (
     consumption_irregularities,
     overdrawn_lots,
     qc_failures,
+    sensor_excursions,
     shipment_irregularities,
 )
 from trace_engine.units import convert
@@ -153,12 +164,32 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
                 first.date() if isinstance(first, datetime) else date.fromisoformat(str(first)[:10])
             )
         totals = _totals(connection, _overdrawn_candidates(connection, lot_ids))
+        limited = (
+            select(
+                SENSOR_READINGS.c.lot_id,
+                SENSOR_READINGS.c.type,
+                SENSOR_READINGS.c.at,
+                SENSOR_READINGS.c.value,
+                SENSOR_READINGS.c.min_value,
+                SENSOR_READINGS.c.max_value,
+                SENSOR_READINGS.c.uom,
+                SENSOR_READINGS.c.device,
+            )
+            .join(LOTS, LOTS.c.id == SENSOR_READINGS.c.lot_id)
+            .join(ITEMS, ITEMS.c.id == LOTS.c.item_id)
+            .where(or_(ITEMS.c.temperature_min.is_not(None), ITEMS.c.temperature_max.is_not(None)))
+        )
+        readings = [
+            SensorFacts(*row)
+            for row in _rows(connection, limited, SENSOR_READINGS.c.lot_id, lot_ids)
+        ]
     referenced = (
         {c.lot_id for c in checks}
         | {s.lot_id for s in shipments}
         | {link.input_id for link in links}
         | {link.output_id for link in links}
         | set(totals)
+        | {reading.lot_id for reading in readings}
     )
     lots = (
         store.lots(referenced) if len(referenced) <= WHOLE_TABLE else store.lots_changed_since(-1)
@@ -180,6 +211,7 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
         *shipment_irregularities(shipments, names, holds=holds, released_on=released),
         *consumption_irregularities(links, names, holds=holds),
         *overdrawn_lots(in_lot_unit, names),  # type: ignore[arg-type]
+        *sensor_excursions(readings, names),
     ]
 
 

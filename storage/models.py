@@ -42,6 +42,7 @@ __all__ = [
     "Party",
     "QcCheck",
     "Receipt",
+    "SensorReading",
     "Shipment",
 ]
 
@@ -61,6 +62,9 @@ class Item(SQLModel, table=True):
     uom: str = Field(max_length=16)
     shelf_life_days: int | None = None
     gtin: str | None = Field(default=None, max_length=14, index=True)
+    # Storage temperature limits in °C, where known: sensor readings outside raise alerts.
+    temperature_min: float | None = None
+    temperature_max: float | None = None
 
 
 class Party(SQLModel, table=True):
@@ -270,6 +274,32 @@ class Packing(SQLModel, table=True):
     uom: str | None = Field(default=None, max_length=16)
     packed_at: datetime = Field(sa_type=DateTime)
     unpacked_at: datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class SensorReading(SQLModel, table=True):
+    """A sensor reading taken with a lot (from EPCIS ``sensorElementList``)."""
+
+    __tablename__ = "sensor_reading"
+    __table_args__ = (
+        Index(
+            "uq_sensor_reading",
+            text("coalesce(lot_id, 0)"),
+            "type",
+            "at",
+            "device",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True)
+    type: str = Field(max_length=100)
+    value: float | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    uom: str = Field(default="", max_length=16)
+    at: datetime = Field(sa_type=DateTime)
+    device: str = Field(default="", max_length=200)
 
 
 class EpcisEvent(SQLModel, table=True):

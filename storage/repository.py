@@ -161,6 +161,8 @@ class SqlStore:
                 ITEMS.c.uom,
                 ITEMS.c.shelf_life_days,
                 ITEMS.c.gtin,
+                ITEMS.c.temperature_min,
+                ITEMS.c.temperature_max,
             ),
             ItemFacts,
         )

@@ -23,6 +23,7 @@ from storage.models import (
     Party,
     QcCheck,
     Receipt,
+    SensorReading,
     Shipment,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "PARTIES",
     "QC_CHECKS",
     "RECEIPTS",
+    "SENSOR_READINGS",
     "SHIPMENTS",
 ]
 
@@ -64,4 +66,5 @@ PACKING = _table(Packing)
 PARTIES = _table(Party)
 QC_CHECKS = _table(QcCheck)
 RECEIPTS = _table(Receipt)
+SENSOR_READINGS = _table(SensorReading)
 SHIPMENTS = _table(Shipment)

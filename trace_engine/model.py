@@ -47,6 +47,7 @@ __all__ = [
     "QcStatus",
     "Recall",
     "ReceiptFacts",
+    "SensorFacts",
     "ShipmentFacts",
     "Status",
     "Upstream",
@@ -76,6 +77,8 @@ class ItemFacts:
     uom: str
     shelf_life_days: int | None = None
     gtin: str | None = None
+    temperature_min: float | None = None
+    temperature_max: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,18 @@ class AdjustmentFacts:
     at: datetime
     reason: str = ""
     by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SensorFacts:
+    lot_id: int
+    type: str
+    at: datetime
+    value: float | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    uom: str = ""
+    device: str = ""
 
 
 @dataclass(frozen=True, slots=True)

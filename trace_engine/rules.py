@@ -25,6 +25,7 @@ from trace_engine.model import (
     LotFacts,
     PartyFacts,
     QcFacts,
+    SensorFacts,
     ShipmentFacts,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "consumption_irregularities",
     "overdrawn_lots",
     "qc_failures",
+    "sensor_excursions",
     "shipment_irregularities",
 ]
 
@@ -258,4 +260,64 @@ def overdrawn_lots(
                     },
                 )
             )
+    return drafts
+
+
+def _celsius(value: float | None, uom: str) -> float | None:
+    if value is None:
+        return None
+    unit = uom.upper()
+    if unit == "FAH":
+        return (value - 32) * 5 / 9
+    if unit == "KEL":
+        return value - 273.15
+    return value
+
+
+def _limits(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low} to {high} °C"
+    return f"{low} °C at least" if low is not None else f"{high} °C at most"
+
+
+def sensor_excursions(readings: Iterable[SensorFacts], names: Names) -> list[AlertDraft]:
+    """Temperature readings outside the item's storage limits, where it has them.
+
+    Example:
+        >>> item = ItemFacts(1, "MILK", "Milk", "finished", "l", temperature_max=6.0)
+        >>> names = Names({1: LotFacts(1, "M-7", 1)}, {1: item}, {})
+        >>> reading = SensorFacts(1, "Temperature", datetime(2026, 11, 3, 9), 47.3, uom="FAH")
+        >>> sensor_excursions([reading], names)[0].message
+        'Temperature excursion on lot M-7 (Milk): 8.5 °C on 2026-11-03 09:00, outside 6.0 °C at most.'
+    """
+    drafts = []
+    for reading in readings:
+        if reading.type.lower() != "temperature":
+            continue
+        item = names.items[names.lots[reading.lot_id].item_id]
+        low, high = item.temperature_min, item.temperature_max
+        values = (reading.value, reading.min_value, reading.max_value)
+        seen = [c for c in (_celsius(v, reading.uom) for v in values) if c is not None]
+        too_cold = [c for c in seen if low is not None and c < low]
+        too_warm = [c for c in seen if high is not None and c > high]
+        if not too_cold and not too_warm:
+            continue
+        worst = max(too_warm) if too_warm else min(too_cold)
+        drafts.append(
+            AlertDraft(
+                key=f"sensor_excursion:{reading.lot_id}:{reading.type}:{reading.at.isoformat()}:{reading.device}",
+                kind="sensor_excursion",
+                lot_id=reading.lot_id,
+                message=(
+                    f"Temperature excursion on {names.lot(reading.lot_id)}: {worst:.1f} °C on "
+                    f"{reading.at.isoformat(sep=' ', timespec='minutes')}, outside {_limits(low, high)}."
+                ),
+                detail={
+                    "celsius": round(worst, 2),
+                    "min": low,
+                    "max": high,
+                    "device": reading.device,
+                },
+            )
+        )
     return drafts

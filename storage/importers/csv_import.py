@@ -56,6 +56,7 @@ from storage.tables import (
     PARTIES,
     QC_CHECKS,
     RECEIPTS,
+    SENSOR_READINGS,
     SHIPMENTS,
 )
 from storage.versioning import bump_data_version
@@ -418,7 +419,7 @@ def _sync(
 
 
 def _item(row: Row) -> dict[str, Any]:
-    return {
+    item: dict[str, Any] = {
         "sku": row.required("sku"),
         "name": row.required("name"),
         "kind": _choice(row.required("kind"), "kind", ITEM_KINDS),
@@ -426,6 +427,11 @@ def _item(row: Row) -> dict[str, Any]:
         "shelf_life_days": _parse_int(row.get("shelf_life_days"), "shelf_life_days"),
         "gtin": _gtin(row.get("gtin")),
     }
+    for limit in ("temperature_min", "temperature_max"):
+        value = parse_quantity(row.get(limit), limit, signed=True)
+        if value is not None:
+            item[limit] = value
+    return item
 
 
 def _load_items(connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport):
@@ -763,6 +769,25 @@ def _load_packing(
     _count_inserted(connection, PACKING, _records(rows, report, parse), report)
 
 
+def _load_sensor_readings(
+    connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport
+):
+    def parse(row: Row) -> dict[str, Any]:
+        code = row.get("lot_code")
+        return {
+            "lot_id": catalog.lot(code, row.get("sku")) if code else None,
+            "type": row.required("type"),
+            "value": parse_quantity(row.get("value"), "value", signed=True),
+            "min_value": parse_quantity(row.get("min_value"), "min_value", signed=True),
+            "max_value": parse_quantity(row.get("max_value"), "max_value", signed=True),
+            "uom": row.get("uom"),
+            "at": parse_datetime(row.required("at"), "at"),
+            "device": row.get("device"),
+        }
+
+    _count_inserted(connection, SENSOR_READINGS, _records(rows, report, parse), report)
+
+
 def _count_inserted(
     connection: Connection, table: Table, records: list[dict], report: FileReport
 ) -> None:
@@ -923,6 +948,7 @@ CSV_FILES: tuple[FileSpec, ...] = (
     FileSpec("holds.csv", "hold", ("lot_code", "placed_at"), _load_holds),
     FileSpec("adjustments.csv", "adjustment", ("lot_code", "quantity", "at"), _load_adjustments),
     FileSpec("packing.csv", "packing", ("sscc", "packed_at"), _load_packing),
+    FileSpec("sensor_readings.csv", "sensor_reading", ("type", "at"), _load_sensor_readings),
 )
 
 

@@ -204,6 +204,26 @@ def _extension(event: dict[str, Any], name: str) -> str:
     return "" if value is None else str(value)
 
 
+def _parse_time(value: Any, offset: Any, path: str) -> datetime:
+    """An EPCIS time as naive plant time, at the event's time zone offset."""
+    if not isinstance(value, str):
+        raise EpcisError(path, "missing")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise EpcisError(path, f"not a date and time: {value!r}") from err
+    if moment.tzinfo is not None and isinstance(offset, str):
+        try:
+            local = datetime.fromisoformat(f"2000-01-01T00:00:00{offset}").tzinfo
+        except ValueError as err:
+            raise EpcisError(
+                path.rsplit(".", 1)[0] + ".eventTimeZoneOffset", f"not an offset: {offset!r}"
+            ) from err
+        moment = moment.astimezone(local)
+    # Plant time, as the CSV files give it.
+    return moment.replace(tzinfo=None)
+
+
 def _declares_error(event: dict[str, Any]) -> bool:
     return isinstance(event.get("errorDeclaration"), dict) and isinstance(event.get("eventID"), str)
 
@@ -259,6 +279,8 @@ class _Translator:
                 "uom": facts.get("uom") or uom or "ea",
                 "shelf_life_days": facts.get("shelfLifeDays", ""),
                 "gtin": epc.gtin or "",
+                "temperature_min": facts.get("temperatureMin", ""),
+                "temperature_max": facts.get("temperatureMax", ""),
             },
         )
         return sku
@@ -408,6 +430,8 @@ class _Translator:
         disposition = _short(str(event.get("disposition", "")))
         site = self._location(event, path)
         facts = self._ilmd(event, path)
+        if isinstance(event.get("sensorElementList"), list):
+            self._sensors(event, path, moment)
         if kind == "TransformationEvent":
             self._transformation(event, path, moment, site, facts)
         elif kind == "AggregationEvent":
@@ -415,25 +439,48 @@ class _Translator:
         elif kind == "ObjectEvent":
             self._object(event, path, moment, site, facts, biz_step, disposition)
 
+    def _sensors(self, event: dict[str, Any], path: str, moment: datetime) -> None:
+        """Keep each sensor report with the lots the event names (its outputs for a
+        transformation)."""
+        if event.get("type") == "TransformationEvent":
+            lines = self._lines(event, path, "outputEPCList", "outputQuantityList", "finished")
+        else:
+            lines = self._lines(event, path, "epcList", "quantityList", "finished")
+        for index, element in enumerate(event["sensorElementList"]):
+            where = f"{path}.sensorElementList[{index}]"
+            if not isinstance(element, dict):
+                raise EpcisError(where, "expected an object")
+            metadata = element.get("sensorMetadata") or {}
+            for number, report in enumerate(element.get("sensorReport") or []):
+                at = report.get("time") or metadata.get("time")
+                place = (
+                    f"{where}.sensorReport[{number}].time"
+                    if report.get("time")
+                    else f"{where}.sensorMetadata.time"
+                )
+                when = _parse_time(at, event.get("eventTimeZoneOffset"), place) if at else moment
+                reading = {
+                    "type": str(report.get("type", "")).split(":")[-1].split("-")[-1],
+                    "value": report.get("value"),
+                    "min_value": report.get("minValue"),
+                    "max_value": report.get("maxValue"),
+                    "uom": report.get("uom", ""),
+                    "at": when.isoformat(timespec="seconds"),
+                    "device": metadata.get("deviceID", ""),
+                }
+                named: list[_Line | None] = [*lines] if lines else [None]
+                for line in named:
+                    row = {
+                        **reading,
+                        "lot_code": line.lot if line else "",
+                        "sku": line.sku if line else "",
+                    }
+                    self.tables.add("sensor_readings.csv", f"{where}.sensorReport[{number}]", row)
+
     def _time(self, event: dict[str, Any], path: str) -> datetime:
-        value = event.get("eventTime")
-        if not isinstance(value, str):
-            raise EpcisError(f"{path}.eventTime", "missing")
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as err:
-            raise EpcisError(f"{path}.eventTime", f"not a date and time: {value!r}") from err
-        offset = event.get("eventTimeZoneOffset")
-        if moment.tzinfo is not None and isinstance(offset, str):
-            try:
-                local = datetime.fromisoformat(f"2000-01-01T00:00:00{offset}").tzinfo
-            except ValueError as err:
-                raise EpcisError(
-                    f"{path}.eventTimeZoneOffset", f"not an offset: {offset!r}"
-                ) from err
-            moment = moment.astimezone(local)
-        # Plant time, as the CSV files give it.
-        return moment.replace(tzinfo=None)
+        return _parse_time(
+            event.get("eventTime"), event.get("eventTimeZoneOffset"), f"{path}.eventTime"
+        )
 
     def _location(self, event: dict[str, Any], path: str) -> str:
         for key in ("bizLocation", "readPoint"):

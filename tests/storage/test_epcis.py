@@ -378,3 +378,47 @@ def test_an_event_declared_erroneous_first_is_never_loaded(fresh: str) -> None:
 
     assert (late.events, late.skipped_events) == (0, 1)
     assert count_rows(fresh)["links"] == 0
+
+
+def test_sensor_readings_are_kept_and_excursions_raise_alerts(fresh: str, tmp_path: Path) -> None:
+    from storage.importers.csv_import import import_csv_dir
+    from storage.importers.epc import parse_epc
+    from tests.conftest import write_csv
+
+    gtin = parse_epc("urn:epc:id:sgtin:4012345.011111.9876").gtin
+    write_csv(
+        tmp_path / "items",
+        "items.csv",
+        [
+            ["sku", "name", "kind", "uom", "shelf_life_days", "gtin", "temperature_max"],
+            ["CHILLED-1", "Chilled dessert", "finished", "ea", "21", gtin, "25"],
+        ],
+    )
+    import_csv_dir(fresh, tmp_path / "items")
+
+    report = import_epcis(
+        fresh, read_epcis(SHARED / "epcis-examples" / "SensorDataExample1.jsonld")
+    )
+
+    with make_engine(fresh).connect() as connection:
+        kinds = connection.execute(
+            text("select type, count(*) from sensor_reading group by type order by type")
+        ).all()
+        messages = (
+            connection.execute(
+                text("select message from alert where kind = 'sensor_excursion' order by id")
+            )
+            .scalars()
+            .all()
+        )
+    assert [tuple(row) for row in kinds] == [
+        ("AbsoluteHumidity", 3),
+        ("Illuminance", 3),
+        ("Speed", 3),
+        ("Temperature", 3),
+    ]
+    assert report.alerts == 3
+    assert (
+        messages[0]
+        == "Temperature excursion on lot 9876 (Chilled dessert): 26.0 °C on 2019-04-02 14:05, outside 25.0 °C at most."
+    )
