@@ -6,7 +6,7 @@ Standard); Digital Link URIs are read with biip.
 
 Example:
     >>> parse_epc("urn:epc:class:lgtin:4012345.012345.998877")
-    Epc(kind='lgtin', gtin='04012345123456', lot='998877', serial=None, code=None)
+    Epc(kind='lgtin', gtin='04012345123456', lot='998877', serial=None, code=None, sku=None)
     >>> parse_epc("https://id.gs1.org/01/09506000134352/10/ABC123").lot
     'ABC123'
     >>> parse_epc("urn:epc:id:sgln:0614141.00777.0").code
