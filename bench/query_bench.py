@@ -67,6 +67,8 @@ def ensure_plant(directory: Path, lots: int, links: int) -> dict:
 def ensure_database(directory: Path, database: Path) -> str:
     url = f"sqlite:///{database}"
     marker = database.with_suffix(".imported")
+    if marker.exists():
+        subprocess.run([*TRACEBOT, "--db", url, "init"], check=True, cwd=ROOT)  # upgrade if older
     if not marker.exists():
         database.unlink(missing_ok=True)
         subprocess.run([*TRACEBOT, "--db", url, "init"], check=True, cwd=ROOT)
