@@ -379,6 +379,40 @@ def chat(
         stdout.print(to_rich(answer.text), highlight=False)
 
 
+@app.command("scan")
+def scan_command(
+    ctx: typer.Context,
+    images: Annotated[list[Path], typer.Argument(help="Photos of labels.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    today: TodayOption = None,
+) -> None:
+    """Read the barcodes in label photos and answer about the lots they name."""
+    from bot.service import TraceService, scan
+    from storage import load_genealogy
+
+    settings = _settings(ctx, db)
+    service = TraceService(
+        load_genealogy(settings.database_url, preload=False), settings.database_url
+    )
+    failed = 0
+    for image in images:
+        try:
+            data = image.read_bytes()
+        except OSError as err:
+            raise Failure(f"Cannot read {image}: {err.strerror}") from err
+        result = scan(service, data, today=_today(today))
+        if as_json:
+            print(json.dumps(result.as_dict(str(image)), ensure_ascii=False), flush=True)
+        else:
+            formats = ", ".join(f"{b.format} {b.text!r}" for b in result.barcodes) or "no barcode"
+            stdout.print(f"{image}: {formats}", markup=False, highlight=False)
+            stdout.print(result.answer.text + "\n", markup=False, highlight=False)
+        failed += not result.answer.ok
+    if failed:
+        raise Failure(f"{failed} of {len(images)} photo(s) gave no answer.")
+
+
 export_app = typer.Typer(help="Write a trace to a file.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 

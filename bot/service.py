@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from bot.render.speech import render_speech, spell
 from bot.render.text import HELP, render_text
+from intents.barcode import Label, read_label
+from intents.imaging import Decoded, ImagingError, decode_image
 from intents.model import LOT_INTENTS, Intent
 from intents.text import Gazetteer, parse
 from storage.writes import set_hold
 from trace_engine import AmbiguousLot, Genealogy, TraceError
 from trace_engine.model import Answer, HoldChange, to_data
 
-__all__ = ["TraceService"]
+__all__ = ["ScanResult", "TraceService", "scan"]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,9 @@ class TraceService:
                 data={"reason": "internal error"},
             )
 
-    def answer(self, intent: Intent, *, today: date, user: str | None = None) -> Answer:
+    def answer(
+        self, intent: Intent, *, today: date, user: str | None = None, sku: str | None = None
+    ) -> Answer:
         """Answer a parsed intent."""
         query = intent.as_dict()
         name = intent.intent
@@ -111,7 +115,7 @@ class TraceService:
         try:
             if name in ("hold", "release"):
                 return self._hold(intent, query, user=user)
-            result = self._dispatch(intent, today)
+            result = self._dispatch(intent, today, sku=sku)
         except AmbiguousLot as err:
             candidates = [{"lot": c.lot, "item": c.item, "sku": c.sku} for c in err.candidates]
             return Answer(name, query, False, str(err), str(err), {"candidates": candidates})
@@ -127,14 +131,14 @@ class TraceService:
             data=_data(name, result),
         )
 
-    def _dispatch(self, intent: Intent, today: date) -> Any:
+    def _dispatch(self, intent: Intent, today: date, *, sku: str | None = None) -> Any:
         genealogy = self.genealogy
         lots = list(intent.lots)
         calls: dict[str, Callable[[], Any]] = {
-            "trace_forward": lambda: genealogy.downstream(lots),
-            "trace_backward": lambda: genealogy.upstream(lots),
-            "lot_info": lambda: genealogy.lot_info(lots[0]),
-            "qc_status": lambda: genealogy.qc_status(lots[0]),
+            "trace_forward": lambda: genealogy.downstream(lots, sku=sku),
+            "trace_backward": lambda: genealogy.upstream(lots, sku=sku),
+            "lot_info": lambda: genealogy.lot_info(lots[0], sku=sku),
+            "qc_status": lambda: genealogy.qc_status(lots[0], sku=sku),
             "recall": lambda: genealogy.recall(lots),
             "common_source": lambda: genealogy.common_source(lots),
             "mass_balance": lambda: genealogy.mass_balance(lots[0]),
@@ -198,6 +202,102 @@ class TraceService:
             render_speech(name, list(intent.lots), result),
             _data(name, result),
         )
+
+
+RETAKE = (
+    "I couldn't read a barcode in that photo. Take it again closer to the label, "
+    "square on, in good light, with the whole barcode in the frame and in focus."
+)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a label photo says and what TraceBot answers about it."""
+
+    barcodes: tuple[Decoded, ...]
+    label: Label
+    answer: Answer
+
+    def as_dict(self, image: str) -> dict[str, Any]:
+        label = self.label
+        return {
+            "image": image,
+            "barcodes": [{"format": b.format, "text": b.text} for b in self.barcodes],
+            "gtin": label.gtin,
+            "lot": label.lot,
+            "expiry": label.expiry.isoformat() if label.expiry else None,
+            "production_date": label.production_date.isoformat() if label.production_date else None,
+            "serial": label.serial,
+            "sscc": label.sscc,
+            "answer": self.answer.as_dict(),
+        }
+
+
+def scan(service: TraceService, data: bytes, *, today: date) -> ScanResult:
+    """Decode a label photo, read its GS1 data and answer about the lot it names.
+
+    GTIN and lot find the lot; a lot code alone where it is unique; an SSCC finds
+    what the pallet or case holds and where it went.
+    """
+    try:
+        barcodes = tuple(decode_image(data))
+    except ImagingError as err:
+        answer = Answer(
+            "lot_info", {"image": True}, False, str(err), str(err), {"reason": str(err)}
+        )
+        return ScanResult((), Label(), answer)
+    label = read_label(barcodes)
+    if not barcodes:
+        answer = Answer(
+            "lot_info",
+            {"image": True},
+            False,
+            RETAKE,
+            "I couldn't read a barcode.",
+            {"reason": "no barcode"},
+        )
+        return ScanResult(barcodes, label, answer)
+    genealogy = service.genealogy
+    if label.lot:
+        sku = next(
+            (item.sku for item in genealogy.items() if label.gtin and item.gtin == label.gtin), None
+        )
+        intent = Intent("lot_info", lots=(label.lot,), confidence=1.0)
+        if sku is not None:
+            try:
+                code = genealogy.code(genealogy.resolve(label.lot, sku=sku))
+                return ScanResult(
+                    barcodes,
+                    label,
+                    service.answer(replace(intent, lots=(code,)), today=today, sku=sku),
+                )
+            except TraceError:
+                pass
+        return ScanResult(barcodes, label, service.answer(intent, today=today))
+    if label.sscc:
+        lots = tuple(genealogy.unit_lots(label.sscc))
+        if lots:
+            intent = Intent("trace_forward", lots=lots, confidence=1.0)
+            return ScanResult(barcodes, label, service.answer(intent, today=today))
+        message = f"I can't find what pallet or case {label.sscc} holds."
+        return ScanResult(
+            barcodes,
+            label,
+            Answer(
+                "trace_forward", {"sscc": label.sscc}, False, message, message, {"reason": message}
+            ),
+        )
+    if label.gtin:
+        message = (
+            f"The label names item {label.gtin} but no lot: photograph the lot (10) barcode too."
+        )
+    else:
+        message = "The barcodes in that photo hold no GS1 item, lot or SSCC."
+    return ScanResult(
+        barcodes,
+        label,
+        Answer("lot_info", {"gtin": label.gtin}, False, message, message, {"reason": message}),
+    )
 
 
 class _Missing(TraceError):

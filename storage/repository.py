@@ -25,6 +25,7 @@ from storage.tables import (
     ITEMS,
     LINKS,
     LOTS,
+    PACKING,
     PARTIES,
     QC_CHECKS,
     RECEIPTS,
@@ -306,6 +307,21 @@ class SqlStore:
             FORMULAS.c.ingredients,
         )
         return self._by_ids(statement, FORMULAS.c.item_id, item_ids, FormulaFacts)
+
+    def lots_in_unit(self, sscc: str) -> Sequence[int]:
+        found: list[int] = []
+        units, seen = [sscc], {sscc}
+        with self.engine.connect() as connection:
+            while units and len(seen) < 1000:
+                rows = connection.execute(
+                    select(PACKING.c.lot_id, PACKING.c.child_sscc).where(
+                        PACKING.c.sscc.in_(units), PACKING.c.unpacked_at.is_(None)
+                    )
+                ).all()
+                found.extend(lot_id for lot_id, _ in rows if lot_id is not None)
+                units = [child for _, child in rows if child and child not in seen]
+                seen.update(units)
+        return list(dict.fromkeys(found))
 
     def lots_expiring(self, since: date, until: date) -> Sequence[LotFacts]:
         return self._all(

@@ -253,6 +253,15 @@ class Genealogy:
         item = self._items[lot.item_id]
         return Candidate(lot=lot.lot_code, item=item.name, sku=item.sku)
 
+    def unit_lots(self, sscc: str) -> list[str]:
+        """Codes of the lots a logistic unit (pallet, case) holds."""
+        with self._lock:
+            self.refresh()
+            ids = list(self._store.lots_in_unit(sscc))
+            for lot in self._store.lots([i for i in ids if i not in self._lots]):
+                self._add_lot(lot)
+            return [self._lots[i].lot_code for i in ids]
+
     def parties(self) -> list[PartyFacts]:
         """Every party, for gazetteers and pickers."""
         with self._lock:

@@ -46,6 +46,7 @@ class MemoryStore:
     hold_list: list[HoldFacts] = field(default_factory=list)
     adjustment_list: list[AdjustmentFacts] = field(default_factory=list)
     formula_list: list[FormulaFacts] = field(default_factory=list)
+    units: dict[str, list[int]] = field(default_factory=dict)
     version: int = 1
     lot_revisions: dict[int, int] = field(default_factory=dict)
 
@@ -202,6 +203,9 @@ class MemoryStore:
 
     def formula_versions(self, item_ids: Collection[int]) -> Sequence[FormulaFacts]:
         return [f for f in self.formula_list if f.item_id in item_ids]
+
+    def lots_in_unit(self, sscc: str) -> Sequence[int]:
+        return list(self.units.get(sscc, []))
 
     def lots_expiring(self, since: date, until: date) -> Sequence[LotFacts]:
         return [lot for lot in self.lot_list if lot.expires_on and since <= lot.expires_on <= until]

@@ -102,6 +102,10 @@ class GenealogyStore(Protocol):
         """Formula versions of these items."""
         ...
 
+    def lots_in_unit(self, sscc: str) -> Sequence[int]:
+        """Ids of the lots a logistic unit (SSCC) holds, through nested units."""
+        ...
+
     def lots_expiring(self, since: date, until: date) -> Sequence[LotFacts]:
         """Lots whose expiry date falls in [since, until]."""
         ...

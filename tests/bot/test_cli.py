@@ -127,3 +127,59 @@ def test_cli_reads_database_url_from_the_environment(sqlite_url: str, tmp_path: 
     assert result.returncode == 0
     assert result.stdout.startswith("Created the schema")
     assert Path(sqlite_url.removeprefix("sqlite:///")).exists()
+
+
+def test_cli_scan_answers_about_the_labelled_lot(tmp_path: Path) -> None:
+    import shutil
+    import subprocess as run
+
+    import pytest
+
+    if shutil.which("zint") is None:
+        pytest.skip("Debian's zint is installed by scripts/system-packages.sh")
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    tracebot("--db", url, "demo", "--anchor", "2026-11-25")
+    label = tmp_path / "label.png"
+    run.run(
+        [
+            "zint",
+            "-b",
+            "71",
+            "--gs1",
+            "-d",
+            "[01]00614141000418[17]270728[10]4471",
+            "-o",
+            str(label),
+            "--scale=4",
+        ],
+        check=True,
+    )
+
+    result = tracebot("--db", url, "scan", str(label), "--json", "--today", "2026-11-25")
+
+    scanned = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert (scanned["gtin"], scanned["lot"], scanned["expiry"]) == (
+        "00614141000418",
+        "4471",
+        "2027-07-28",
+    )
+    assert scanned["barcodes"][0]["format"] == "Data Matrix"
+    assert scanned["answer"]["data"]["lot"]["lot"] == "4471"
+
+
+def test_cli_scan_of_a_file_that_is_no_photo_says_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    tracebot("--db", url, "init")
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not a photo")
+
+    result = tracebot("--db", url, "scan", str(bogus), "--json")
+
+    scanned = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert (
+        scanned["answer"]["text"]
+        == "The file is not an image TraceBot can read (PNG, JPEG, WebP...)."
+    )
+    assert "Traceback" not in result.stderr
