@@ -55,27 +55,25 @@ def photograph(label: Image.Image, rng: random.Random, *, megapixels: float = 12
     angle = rng.uniform(0, 360)
     turned = label.rotate(angle, expand=True, fillcolor=235, resample=Image.Resampling.BICUBIC)
     width, height = turned.size
-    shift = 0.04
-    # QUAD maps a four-cornered piece of the source onto the output: a skew like a
-    # photo taken at an angle (upper left, lower left, lower right, upper right).
-    corners = [(0, 0), (0, height), (width, height), (width, 0)]
-    quad = [
-        c + rng.uniform(-shift, shift) * size
-        for corner in corners
-        for c, size in zip(corner, (width, height), strict=True)
-    ]
+    # Keystone, as when the phone is not square on: one edge seen shorter than the
+    # opposite one (QUAD takes the source corners: upper left, lower left,
+    # lower right, upper right).
+    inset_x = rng.uniform(0, 0.06) * width
+    inset_y = rng.uniform(0, 0.06) * height
+    quad = [inset_x, 0, 0, height, width, height - inset_y, width - inset_x, inset_y]
     skewed = turned.transform(
         (width, height), Image.Transform.QUAD, quad, Image.Resampling.BICUBIC, fillcolor=235
     )
     side = int((megapixels * 1_000_000 * 4 / 3) ** 0.5)
     scene = Image.new("L", (side, side * 3 // 4), rng.randint(150, 235))
-    scale = rng.uniform(0.35, 0.6) * min(scene.width / width, scene.height / height)
+    # People fill most of the frame with the label they photograph.
+    scale = rng.uniform(0.55, 0.9) * min(scene.width / width, scene.height / height)
     placed = skewed.resize((int(width * scale), int(height * scale)), Image.Resampling.BICUBIC)
     scene.paste(
         placed,
         (rng.randint(0, scene.width - placed.width), rng.randint(0, scene.height - placed.height)),
     )
-    scene = scene.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.0)))
+    scene = scene.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.5)))
     scene = ImageEnhance.Brightness(scene).enhance(rng.uniform(0.45, 1.0))
     scene = ImageEnhance.Contrast(scene).enhance(rng.uniform(0.45, 1.0))
     buffer = io.BytesIO()
