@@ -114,7 +114,7 @@ def _bar_angle(image: Image.Image) -> float | None:
         ImageFilter.Kernel((3, 3), [-1, -2, -1, 0, 0, 0, 1, 2, 1], scale=4, offset=128)
     )
     bins = [0.0] * 60
-    for gx, gy in zip(sobel_x.getdata(), sobel_y.getdata(), strict=True):
+    for gx, gy in zip(sobel_x.tobytes(), sobel_y.tobytes(), strict=True):
         dx, dy = gx - 128, gy - 128
         strength = dx * dx + dy * dy
         if strength > 400:
