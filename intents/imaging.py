@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import biip
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
@@ -126,23 +127,36 @@ def _bar_angle(image: Image.Image) -> float | None:
     return peak * 3 + 1.5
 
 
-def _pyzbar(image: Image.Image) -> list[Decoded]:
+def _pyzbar(image: Image.Image, *, linear_only: bool = False) -> list[Decoded]:
+    """ZBar's reading, where libzbar0 is installed: steadier than zxing-cpp on
+    blurred, levelled linear barcodes."""
     try:
         from pyzbar import pyzbar
     except (ImportError, OSError):  # libzbar0 missing: zxing-cpp alone then
         return []
+    linear = [
+        pyzbar.ZBarSymbol.CODE128,
+        pyzbar.ZBarSymbol.EAN13,
+        pyzbar.ZBarSymbol.UPCA,
+        pyzbar.ZBarSymbol.I25,
+        pyzbar.ZBarSymbol.DATABAR,
+        pyzbar.ZBarSymbol.DATABAR_EXP,
+    ]
     found = []
-    for symbol in pyzbar.decode(image):
+    for symbol in pyzbar.decode(image, symbols=linear if linear_only else None):
         kind = str(symbol.type)
-        text = symbol.data.decode("utf-8", errors="replace")
-        symbology = "]C1" if kind == "CODE128" and text.startswith("\x1d") else ""
-        found.append(
-            Decoded(
-                kind.replace("CODE128", "Code 128").replace("EAN13", "EAN-13"),
-                text.lstrip("\x1d"),
-                symbology,
-            )
+        text = symbol.data.decode("utf-8", errors="replace").lstrip("\x1d")
+        # ZBar does not report the leading FNC1: GS1 data is known by parsing as GS1.
+        gs1 = kind == "CODE128" and biip.parse(f"]C1{text}").gs1_message is not None
+        symbology = (
+            "]C1"
+            if gs1
+            else {"CODE128": "]C0", "EAN13": "]E0", "UPCA": "]E0", "I25": "]I0"}.get(kind, "")
         )
+        name = {"CODE128": "Code 128", "EAN13": "EAN-13", "UPCA": "UPC-A", "I25": "ITF"}.get(
+            kind, kind
+        )
+        found.append(Decoded(name, text, symbology))
     return found
 
 
@@ -169,23 +183,20 @@ def decode_image(data: bytes) -> list[Decoded]:
     base = attempts[0]
     turned = _scaled(image, 1700)
     angle = _bar_angle(image)
-    fine = _scaled(image, 2400)
-    # The strongest edges' angle is the bars' to within a few degrees: level them.
-    level = (
-        [fine.rotate(-angle + nudge, expand=True, fillcolor=255) for nudge in (0, 3, -3)]
-        if angle
-        else []
-    )
+    if angle is not None:
+        # The strongest edges run along the bars, to within a few degrees: level them.
+        level = turned.rotate(-angle, expand=True, fillcolor=255)
+        found = _read(level) or _pyzbar(level, linear_only=True)
+        if found:
+            return _unique(found)
     retries: Iterable[Image.Image] = (
-        # Turn the bars upright first: linear barcodes read only near level.
-        *level,
-        # Long linear barcodes read only within a few degrees of level (zxing-cpp
-        # tries the right angles itself): turn the photo in small steps between.
-        *(turned.rotate(angle, expand=True, fillcolor=255) for angle in ANGLES),
         ImageOps.autocontrast(base, cutoff=2),
         ImageOps.equalize(base),
         base.filter(ImageFilter.UnsharpMask(radius=2, percent=180)),
         *_crops(_scaled(image, 2600)),
+        # Long linear barcodes read only within a few degrees of level (zxing-cpp
+        # tries the right angles itself): turn the photo in steps between.
+        *(turned.rotate(turn, expand=True, fillcolor=255) for turn in ANGLES),
     )
     for retry in retries:
         found = _read(retry)
