@@ -115,3 +115,64 @@ def test_ask_lazy_and_preloaded_give_the_same_answers(plant: str) -> None:
 
     for question in questions:
         assert warm.ask(question, today=TODAY) == cold.ask(question, today=TODAY), question
+
+
+def test_scan_of_a_pallet_label_finds_where_its_lots_went(sqlite_url: str, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from bot.service import scan
+    from storage.db import init_schema
+    from tests.conftest import write_csv
+
+    if shutil.which("zint") is None:
+        pytest.skip("Debian's zint is installed by scripts/system-packages.sh")
+    init_schema(sqlite_url)
+    plant = write_plant(tmp_path / "plant")
+    write_csv(
+        plant,
+        "packing.csv",
+        [
+            ["sscc", "lot_code", "quantity", "uom", "packed_at"],
+            ["106141412345678908", "4471", "300", "ea", "2026-11-05T07:00:00"],
+        ],
+    )
+    import_csv_dir(sqlite_url, plant)
+    label = tmp_path / "pallet.png"
+    subprocess.run(
+        [
+            "zint",
+            "-b",
+            "16",
+            "--gs1",
+            "-d",
+            "[00]106141412345678908",
+            "-o",
+            str(label),
+            "--scale=3",
+        ],
+        check=True,
+    )
+
+    result = scan(service(sqlite_url), label.read_bytes(), today=TODAY)
+
+    assert result.label.sscc == "106141412345678908"
+    assert (result.answer.intent, result.answer.ok) == ("trace_forward", True)
+    assert result.answer.data["customers"] == ["Sysco"]
+
+
+def test_scan_of_a_photo_without_barcode_advises_a_retake(sqlite_url: str) -> None:
+    import io
+
+    from PIL import Image
+
+    from bot.service import RETAKE, scan
+    from storage.db import init_schema
+
+    init_schema(sqlite_url)
+    blank = io.BytesIO()
+    Image.new("L", (640, 480), 180).save(blank, format="PNG")
+
+    result = scan(service(sqlite_url), blank.getvalue(), today=TODAY)
+
+    assert (result.answer.ok, result.answer.text) == (False, RETAKE)
