@@ -18,7 +18,7 @@ from sqlalchemy import Connection, String, and_, case, func, literal, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import make_engine
-from storage.repository import SqlStore
+from storage.repository import QC_COLUMNS, SHIPMENT_COLUMNS, SqlStore
 from storage.tables import (
     ADJUSTMENTS,
     ALERTS,
@@ -78,16 +78,7 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
             QcFacts(*row)
             for row in _rows(
                 connection,
-                select(
-                    QC_CHECKS.c.lot_id,
-                    QC_CHECKS.c.test,
-                    QC_CHECKS.c.result,
-                    QC_CHECKS.c.at,
-                    QC_CHECKS.c.value,
-                    QC_CHECKS.c.spec,
-                    QC_CHECKS.c.performed_by,
-                    QC_CHECKS.c.signed_off_by,
-                ).where(QC_CHECKS.c.result == "fail"),
+                select(*QC_COLUMNS).where(QC_CHECKS.c.result == "fail"),
                 QC_CHECKS.c.lot_id,
                 lot_ids,
             )
@@ -106,15 +97,7 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
             .exists()
         )
         suspect = (
-            select(
-                SHIPMENTS.c.lot_id,
-                SHIPMENTS.c.party_id,
-                SHIPMENTS.c.quantity,
-                SHIPMENTS.c.uom,
-                SHIPMENTS.c.shipped_on,
-                SHIPMENTS.c.reference,
-                SHIPMENTS.c.from_site_id,
-            )
+            select(*SHIPMENT_COLUMNS)
             .join(LOTS, LOTS.c.id == SHIPMENTS.c.lot_id)
             .join(ITEMS, ITEMS.c.id == LOTS.c.item_id)
             .where(

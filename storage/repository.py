@@ -68,7 +68,18 @@ _LOT_COLUMNS = (
     LOTS.c.status,
     LOTS.c.site_id,
 )
-_SHIPMENT_COLUMNS = (
+QC_COLUMNS = (
+    QC_CHECKS.c.lot_id,
+    QC_CHECKS.c.test,
+    QC_CHECKS.c.result,
+    QC_CHECKS.c.at,
+    QC_CHECKS.c.value,
+    QC_CHECKS.c.spec,
+    QC_CHECKS.c.performed_by,
+    QC_CHECKS.c.signed_off_by,
+)
+"""The columns of a QC check in the order of QcFacts."""
+SHIPMENT_COLUMNS = (
     SHIPMENTS.c.lot_id,
     SHIPMENTS.c.party_id,
     SHIPMENTS.c.quantity,
@@ -244,10 +255,10 @@ class SqlStore:
         return found
 
     def shipments(self, lot_ids: Collection[int]) -> Sequence[ShipmentFacts]:
-        return self._by_ids(select(*_SHIPMENT_COLUMNS), SHIPMENTS.c.lot_id, lot_ids, ShipmentFacts)
+        return self._by_ids(select(*SHIPMENT_COLUMNS), SHIPMENTS.c.lot_id, lot_ids, ShipmentFacts)
 
     def shipments_after(self, shipment_id: int) -> tuple[Sequence[ShipmentFacts], int]:
-        return self._after(SHIPMENTS, _SHIPMENT_COLUMNS, shipment_id, ShipmentFacts)
+        return self._after(SHIPMENTS, SHIPMENT_COLUMNS, shipment_id, ShipmentFacts)
 
     def receipts(self, lot_ids: Collection[int]) -> Sequence[ReceiptFacts]:
         return self._by_ids(select(*_RECEIPT_COLUMNS), RECEIPTS.c.lot_id, lot_ids, ReceiptFacts)
@@ -264,17 +275,7 @@ class SqlStore:
         return [make(*row[1:]) for row in rows], highest
 
     def qc_checks(self, lot_ids: Collection[int]) -> Sequence[QcFacts]:
-        statement = select(
-            QC_CHECKS.c.lot_id,
-            QC_CHECKS.c.test,
-            QC_CHECKS.c.result,
-            QC_CHECKS.c.at,
-            QC_CHECKS.c.value,
-            QC_CHECKS.c.spec,
-            QC_CHECKS.c.performed_by,
-            QC_CHECKS.c.signed_off_by,
-        )
-        return self._by_ids(statement, QC_CHECKS.c.lot_id, lot_ids, QcFacts)
+        return self._by_ids(select(*QC_COLUMNS), QC_CHECKS.c.lot_id, lot_ids, QcFacts)
 
     def holds(self, lot_ids: Collection[int]) -> Sequence[HoldFacts]:
         statement = select(
@@ -331,7 +332,7 @@ class SqlStore:
     def shipments_to(
         self, party_id: int, since: date | None, until: date | None
     ) -> Sequence[ShipmentFacts]:
-        statement = select(*_SHIPMENT_COLUMNS).where(SHIPMENTS.c.party_id == party_id)
+        statement = select(*SHIPMENT_COLUMNS).where(SHIPMENTS.c.party_id == party_id)
         return self._all(_window(statement, SHIPMENTS.c.shipped_on, since, until), ShipmentFacts)
 
     def receipts_from(
