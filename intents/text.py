@@ -23,6 +23,7 @@ from datetime import date
 
 from intents.dates import MONTHS, window
 from intents.model import LOT_INTENTS, Intent
+from intents.spoken import looks_spoken, normalise_spoken
 
 __all__ = ["Gazetteer", "parse"]
 
@@ -217,6 +218,8 @@ def _item_phrase(text: str) -> str | None:
 def parse(text: str, *, today: date, gazetteer: Gazetteer | None = None) -> Intent:
     """The intent of a typed question."""
     cleaned = _clean(text)
+    if looks_spoken(cleaned):
+        cleaned = normalise_spoken(cleaned)
     said = cleaned.lower()
     lots = lot_codes(cleaned)
     gazetteer = gazetteer or Gazetteer()

@@ -120,3 +120,28 @@ def test_window_resolves_against_today(text: str, since: str | None, until: str 
         since,
         until,
     )
+
+
+@pytest.mark.parametrize(
+    ("said", "intent", "lots"),
+    [
+        ("hey tracebot who got lot four four seven one", "trace_forward", ["4471"]),
+        ("uh who got a lot forty four seventy one", "trace_forward", ["4471"]),
+        ("what went into lot four thousand four hundred seventy one", "trace_backward", ["4471"]),
+        ("tell me about batch alpha twelve bravo", "lot_info", ["A12B"]),
+        (
+            "where did lot two four zero one one five dash zero three go",
+            "trace_forward",
+            ["240115-03"],
+        ),
+        ("um did four four eight zero pass qc", "qc_status", ["4480"]),
+    ],
+)
+def test_parse_understands_recogniser_text(said: str, intent: str, lots: list[str]) -> None:
+    parsed = parse(said, today=TODAY, gazetteer=GAZETTEER)
+
+    assert (parsed.intent, list(parsed.lots)) == (intent, lots)
+
+
+def test_parse_leaves_typed_digits_alone() -> None:
+    assert list(parse("who got lot 4471 and 4480?", today=TODAY).lots) == ["4471", "4480"]

@@ -1,0 +1,91 @@
+"""Speech-recogniser text to typed form: numbers, spelled letters, fillers.
+
+A recogniser writes "lot four four seven one", "forty four seventy one" or "alpha
+twelve bravo"; people say "uh" and "hey tracebot", and "lot" is often heard as "a
+lot". Number words become digits (text2num), NATO and plain spelled letters
+become letters, and the words after "lot" or "batch" that spell a code are joined
+into it.
+
+Example:
+    >>> normalise_spoken("uh hey tracebot who got a lot four four seven one")
+    'who got lot 4471'
+    >>> normalise_spoken("what went into lot forty four seventy one")
+    'what went into lot 4471'
+    >>> normalise_spoken("tell me about batch alpha twelve bravo")
+    'tell me about batch A12B'
+    >>> normalise_spoken("where did lot two four zero one one five dash zero three go")
+    'where did lot 240115-03 go'
+"""
+
+from __future__ import annotations
+
+import re
+
+from text_to_num import alpha2digit
+
+__all__ = ["looks_spoken", "normalise_spoken"]
+
+PHONETIC = {
+    "alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E",
+    "foxtrot": "F", "golf": "G", "hotel": "H", "india": "I", "juliet": "J", "juliett": "J",
+    "kilo": "K", "lima": "L", "mike": "M", "november": "N", "oscar": "O", "papa": "P",
+    "quebec": "Q", "romeo": "R", "sierra": "S", "tango": "T", "uniform": "U", "victor": "V",
+    "whiskey": "W", "whisky": "W", "xray": "X", "x-ray": "X", "yankee": "Y", "zulu": "Z",
+}  # fmt: skip
+DASHES = {"dash", "hyphen", "minus"}
+FILLERS = re.compile(
+    r"\b(?:uh+|um+|erm|er|hmm+|hey tracebot|ok tracebot|okay tracebot|tracebot)\b[,.]?\s*"
+)
+CODE_WORDS = r"(?:lot|batch|lots|batches)"
+
+
+def looks_spoken(text: str) -> bool:
+    """True for recogniser-style text: no digits, but number words or spelled letters."""
+    if any(ch.isdigit() for ch in text):
+        return False
+    words = set(re.findall(r"[a-z-]+", text.lower()))
+    numbers = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+               "eleven", "twelve", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+               "ninety", "hundred", "thousand"}  # fmt: skip
+    return bool(words & numbers) or bool(words & PHONETIC.keys())
+
+
+def _code_part(token: str) -> str | None:
+    """The characters a spoken token adds to a lot code, or None if it ends the code."""
+    word = token.lower()
+    if word.isdigit():
+        return word
+    if word in PHONETIC:
+        return PHONETIC[word]
+    if word in DASHES:
+        return "-"
+    if len(word) == 1 and word.isalpha() and word not in ("a", "i"):
+        return word.upper()
+    return None
+
+
+def normalise_spoken(text: str) -> str:
+    """Recogniser text with number words as digits and spelled codes joined."""
+    said = FILLERS.sub("", text.lower()).strip()
+    said = re.sub(rf"\ba (?={CODE_WORDS}\b)", "", said)  # "who got a lot 4471": "a lot" is "lot"
+    said = alpha2digit(said, "en")
+    tokens = said.split()
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        after_code_word = bool(out) and re.fullmatch(CODE_WORDS, out[-1]) is not None
+        digits_ahead = (
+            index + 1 < len(tokens) and tokens[index].isdigit() and tokens[index + 1].isdigit()
+        )
+        part = _code_part(token)
+        if part is not None and (after_code_word or digits_ahead or token.lower() in PHONETIC):
+            code = ""
+            while index < len(tokens) and (piece := _code_part(tokens[index])) is not None:
+                code += piece
+                index += 1
+            out.append(code.strip("-"))
+            continue
+        out.append(token)
+        index += 1
+    return " ".join(out)
