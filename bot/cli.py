@@ -239,6 +239,15 @@ TodayOption = Annotated[
 ]
 
 
+ConversationOption = Annotated[
+    bool,
+    typer.Option(
+        "--conversation",
+        help="Treat the stdin lines as one conversation: a follow-up reuses the lots before it.",
+    ),
+]
+
+
 def _today(value: str | None) -> date:
     if value is None:
         return date.today()
@@ -268,6 +277,7 @@ def ask(
     user: Annotated[
         str | None, typer.Option("--user", help="Who asks (for holds and releases).")
     ] = None,
+    conversation: ConversationOption = False,
 ) -> None:
     """Answer a question about the plant's lots."""
     from bot.service import TraceService
@@ -281,7 +291,7 @@ def ask(
     service = TraceService(genealogy, settings.database_url, admins=settings.admin_list)
     failed = []
     for text in questions:
-        answer = service.ask(text, today=day, user=user)
+        answer = service.ask(text, today=day, user=user, thread="cli" if conversation else None)
         if as_json:
             print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
         else:
@@ -296,17 +306,38 @@ def ask(
 
 @app.command("parse")
 def parse_command(
+    ctx: typer.Context,
     text: Annotated[
         str | None, typer.Argument(help="The text; without it, one text a line from stdin.")
     ] = None,
     today: TodayOption = None,
+    db: DbOption = None,
+    conversation: ConversationOption = False,
 ) -> None:
-    """Print how a question is understood, as JSON (no database needed)."""
-    from intents.text import parse
+    """Print how a question is understood, as JSON (no database needed).
 
+    With --db, party and item names are resolved against that database's names.
+    """
+    from intents.model import Intent
+    from intents.text import Gazetteer, Parser, clarifying_question
+
+    gazetteer = None
+    if db or ctx.obj:
+        from storage import load_genealogy
+
+        genealogy = load_genealogy(_settings(ctx, db).database_url, preload=False)
+        gazetteer = Gazetteer(
+            parties=[p.name for p in genealogy.parties() if p.kind != "site"],
+            items=[i.name for i in genealogy.items()],
+        )
+    parser = Parser(gazetteer)
     day = _today(today)
+    context: Intent | None = None
     for line in _questions(text):
-        print(json.dumps(parse(line, today=day).as_dict()), flush=True)
+        intent = parser.parse(line, today=day, context=context)
+        if conversation and intent.intent not in ("unknown", "help"):
+            context = intent
+        print(json.dumps(intent.as_dict() | {"clarify": clarifying_question(intent)}), flush=True)
 
 
 @app.command()
@@ -375,7 +406,7 @@ def chat(
             break
         if not text:
             break
-        answer = service.ask(text, today=_today(today), user=user)
+        answer = service.ask(text, today=_today(today), user=user, thread="chat")
         stdout.print(to_rich(answer.text), highlight=False)
 
 

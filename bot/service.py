@@ -9,6 +9,8 @@ the user gets a short apology.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -19,7 +21,7 @@ from bot.render.text import HELP, render_text
 from intents.barcode import Label, read_label
 from intents.imaging import Decoded, ImagingError, decode_image
 from intents.model import LOT_INTENTS, Intent
-from intents.text import Gazetteer, parse
+from intents.text import Gazetteer, clarifying_question, parse
 from storage.writes import set_hold
 from trace_engine import AmbiguousLot, Genealogy, TraceError
 from trace_engine.model import Answer, HoldChange, to_data
@@ -29,6 +31,34 @@ __all__ = ["ScanResult", "TraceService", "scan"]
 log = logging.getLogger(__name__)
 
 EXPIRY_DAYS = 14
+THREADS_KEPT = 5000
+
+
+class Threads:
+    """The last question of each conversation (Slack thread, phone call, chat), bounded.
+
+    A follow-up ("and where did it go?") is parsed with it as context.
+    """
+
+    def __init__(self, size: int = THREADS_KEPT) -> None:
+        self.size = size
+        self._last: OrderedDict[str, Intent] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str | None) -> Intent | None:
+        if key is None:
+            return None
+        with self._lock:
+            return self._last.get(key)
+
+    def remember(self, key: str | None, intent: Intent) -> None:
+        if key is None or intent.intent in ("unknown", "help"):
+            return
+        with self._lock:
+            self._last[key] = intent
+            self._last.move_to_end(key)
+            while len(self._last) > self.size:
+                self._last.popitem(last=False)
 
 
 @dataclass
@@ -39,6 +69,7 @@ class TraceService:
     database_url: str
     admins: Sequence[str] = ()
     gazetteer_cache: dict[str, Any] = field(default_factory=dict)
+    threads: Threads = field(default_factory=Threads)
 
     def gazetteer(self) -> Gazetteer:
         parties = self.genealogy.parties()
@@ -55,13 +86,34 @@ class TraceService:
         gazetteer: Gazetteer = self.gazetteer_cache["value"]
         return gazetteer
 
-    def parse(self, text: str, *, today: date) -> Intent:
-        return parse(text, today=today, gazetteer=self.gazetteer())
+    def parse(self, text: str, *, today: date, thread: str | None = None) -> Intent:
+        """The intent of a question; a follow-up in ``thread`` reuses its last lots."""
+        return parse(
+            text, today=today, gazetteer=self.gazetteer(), context=self.threads.get(thread)
+        )
 
-    def ask(self, text: str, *, today: date, user: str | None = None) -> Answer:
-        """Answer one question; never raises for bad input."""
+    def ask(
+        self, text: str, *, today: date, user: str | None = None, thread: str | None = None
+    ) -> Answer:
+        """Answer one question; never raises for bad input.
+
+        ``thread`` names the conversation (a Slack thread, a call) whose context a
+        follow-up reuses; an unclear question gets a clarifying question back.
+        """
         try:
-            intent = self.parse(text, today=today)
+            intent = self.parse(text, today=today, thread=thread)
+            question = clarifying_question(intent)
+            if question is not None:
+                options = [intent.intent, *(name for name, _ in intent.alternatives[:1])]
+                return Answer(
+                    intent.intent,
+                    intent.as_dict(),
+                    False,
+                    question,
+                    question,
+                    {"reason": "unclear", "clarify": question, "options": options},
+                )
+            self.threads.remember(thread, intent)
             return self.answer(intent, today=today, user=user)
         except Exception:
             log.exception("could not answer %r", text)
@@ -113,6 +165,11 @@ class TraceService:
                 {"reason": "one lot named"},
             )
         try:
+            if intent.lots:  # what was typed or heard, as the real codes ("L2024-0113")
+                real = tuple(self.genealogy.match_code(code, sku=sku) for code in intent.lots)
+                if real != intent.lots:
+                    query = query | {"lots": list(real), "heard": list(intent.lots)}
+                    intent = replace(intent, lots=real)
             if name in ("hold", "release"):
                 return self._hold(intent, query, user=user)
             result = self._dispatch(intent, today, sku=sku)

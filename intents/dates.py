@@ -56,8 +56,12 @@ def _named_day(month: int, day: int, today: date, *, past: bool) -> date:
     return candidate
 
 
-def window(text: str, today: date) -> tuple[date | None, date | None]:
-    """The (since, until) window a question names, or (None, None)."""
+def window(text: str, today: date, *, future: bool = False) -> tuple[date | None, date | None]:
+    """The (since, until) window a question names, or (None, None).
+
+    A month named alone is the latest such month for past events, and the next
+    one (this month included) when ``future`` (what expires in March).
+    """
     said = text.lower()
     week_start = today - timedelta(days=today.weekday())
     if re.search(r"\btoday\b", said):
@@ -112,9 +116,12 @@ def window(text: str, today: date) -> tuple[date | None, date | None]:
         )
     if match := re.search(rf"\b(?:in|during|for|of)\s+{_MONTH}(?:\s+(\d{{4}}))?\b", said):
         month = MONTHS[match[1]]
-        year = (
-            int(match[2]) if match[2] else (today.year if month <= today.month else today.year - 1)
-        )
+        if match[2]:
+            year = int(match[2])
+        elif future:
+            year = today.year if month >= today.month else today.year + 1
+        else:
+            year = today.year if month <= today.month else today.year - 1
         return date(year, month, 1), _month_end(year, month)
     if match := re.search(
         r"\b(\d{4}-\d{2}-\d{2})\s*(?:to|-|until|through)\s*(\d{4}-\d{2}-\d{2})\b", said

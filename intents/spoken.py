@@ -37,6 +37,7 @@ FILLERS = re.compile(
     r"\b(?:uh+|um+|erm|er|hmm+|hey tracebot|ok tracebot|okay tracebot|tracebot)\b[,.]?\s*"
 )
 CODE_WORDS = r"(?:lot|batch|lots|batches)"
+_DIGIT_WORDS = "zero|one|two|three|four|five|six|seven|eight|nine"
 
 
 def looks_spoken(text: str) -> bool:
@@ -64,10 +65,32 @@ def _code_part(token: str) -> str | None:
     return None
 
 
+def _letter_leads_code(tokens: list[str], index: int) -> bool:
+    """A spelled letter followed by digits starts a code ("l 2024 dash 0113", "a 1 2 b")."""
+    word = tokens[index].lower()
+    if len(word) != 1 or not word.isalpha() or index + 1 >= len(tokens):
+        return False
+    if not tokens[index + 1].isdigit():
+        return False
+    run = []
+    for token in tokens[index + 1 :]:
+        if _code_part(token) is None and token.lower() not in ("a", "i"):
+            break
+        run.append(token)
+    if word in ("a", "i"):  # an article or a pronoun unless a letter closes the code
+        return any(t.isalpha() for t in run)
+    return True
+
+
 def normalise_spoken(text: str) -> str:
     """Recogniser text with number words as digits and spelled codes joined."""
     said = FILLERS.sub("", text.lower()).strip()
     said = re.sub(rf"\ba (?={CODE_WORDS}\b)", "", said)  # "who got a lot 4471": "a lot" is "lot"
+    said = re.sub(  # "four four oh one": "oh" between digits is zero
+        rf"\b({_DIGIT_WORDS}|oh) oh\b|\boh(?= (?:{_DIGIT_WORDS}|oh)\b)",
+        lambda m: f"{m[1]} zero" if m[1] else "zero",
+        said,
+    )
     said = alpha2digit(said, "en")
     tokens = said.split()
     out: list[str] = []
@@ -78,9 +101,13 @@ def normalise_spoken(text: str) -> str:
         digits_ahead = (
             index + 1 < len(tokens) and tokens[index].isdigit() and tokens[index + 1].isdigit()
         )
-        part = _code_part(token)
-        if part is not None and (after_code_word or digits_ahead or token.lower() in PHONETIC):
-            code = ""
+        leads = _letter_leads_code(tokens, index)
+        part = token.upper() if leads else _code_part(token)
+        if part is not None and (
+            after_code_word or digits_ahead or token.lower() in PHONETIC or leads
+        ):
+            code = part
+            index += 1
             while index < len(tokens) and (piece := _code_part(tokens[index])) is not None:
                 code += piece
                 index += 1

@@ -1,31 +1,71 @@
-"""Typed questions to Intents: a plain rule-based parser.
+"""Questions to Intents: a spaCy pipeline with scored candidates.
 
-It understands the contract's example phrasings and their everyday variants:
-Slack mentions and links are dropped, "batch" means "lot", several lots may be
-named ("4471, 4480 and 5120"), and party and item names come from a gazetteer of
-the names in the database when one is given. Each intent is scored; the best
-wins, and a question with no cue at all is ``unknown``.
+The pipeline is built on ``spacy.blank("en")`` (no statistical model is needed):
+its tokenizer keeps lot codes such as L-2024-0113, 240115-03 and A12B whole; an
+EntityRuler marks dates and quantities so that "10 days" or "March 3" never become
+lots; the ``lot_codes`` component marks the remaining codes; a PhraseMatcher
+finds party and item names from the database (aliases such as "acme" or "fresh
+mart" too), with fuzzy matching (rapidfuzz) for typos; a Matcher finds the cues of
+each intent, key words tolerating one typo ("recal", "reconcle").
+
+Each intent's cues add up to a score; the best scores become candidates with a
+confidence. A question whose best candidate is weak, or nearly tied with the
+next, carries a clarifying question instead of a silent guess. Recogniser text
+("lot four four seven one") is first turned into typed form (intents.spoken).
+A follow-up ("and where did it go?", "what about 4480?") reuses the lots and
+intent of the previous question when given that Intent as ``context``.
 
 Example:
     >>> from datetime import date
     >>> parse("<@U024BE7LH> who got lot 4471?", today=date(2026, 11, 25)).as_dict()
-    {'intent': 'trace_forward', 'lots': ['4471'], 'party': None, 'item': None, 'since': None, 'until': None, 'confidence': 0.91}
+    {'intent': 'trace_forward', 'lots': ['4471'], 'party': None, 'item': None, 'since': None, 'until': None, 'confidence': 0.89}
     >>> parse("what do 4471 and 4480 have in common", today=date(2026, 11, 25)).intent
     'common_source'
+    >>> first = parse("who got 4471", today=date(2026, 11, 25))
+    >>> parse("what went into it?", today=date(2026, 11, 25), context=first).lots
+    ('4471',)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
-from intents.dates import MONTHS, window
+import spacy
+from rapidfuzz import fuzz, process
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc, Span
+from spacy.util import compile_infix_regex
+
+from intents.dates import MONTHS, WEEKDAYS, window
 from intents.model import LOT_INTENTS, Intent
 from intents.spoken import looks_spoken, normalise_spoken
 
-__all__ = ["Gazetteer", "parse"]
+__all__ = ["Gazetteer", "Parser", "clarifying_question", "lot_codes", "parse"]
+
+CLARIFY_BELOW = 0.6
+"""Confidence under which a question gets a clarifying question."""
+NEAR_TIE = 0.03
+"""A runner-up this close to the best makes a near tie, which also gets one."""
+
+LOT_WORDS = frozenset({"lot", "lots", "batch", "batches", "#", "no", "no.", "number", "code", "nr"})
+_CODE = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*$")
+_NOT_CODE = re.compile(
+    r"^(?:\d{1,2}|\d{1,2}(?:st|nd|rd|th|am|pm)|\d+\.\d+|\d+(?:\.\d+)?%|\d+(?:days?|weeks?|months?|kg|g|lbs?))$",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_COUNT_WORDS = ["next", "last", "past", "previous", "within", "coming", "first"]
+_UNITS = ["day", "days", "week", "weeks", "month", "months", "year", "years"]
+_MEASURES = ["kg", "g", "lb", "lbs", "ea", "unit", "units", "case", "cases", "pallets", "l"]
+_MEASURES += ["litres", "liters", "tons", "tonnes", "bags", "%", "percent", "degrees", "pm", "am"]
 
 
 @dataclass(frozen=True)
@@ -36,110 +76,638 @@ class Gazetteer:
     items: Sequence[str] = ()
 
 
-# Cues for each intent, with a weight; the highest total wins.
-_CUES: dict[str, tuple[tuple[str, float], ...]] = {
-    "recall": ((r"\brecall", 3.0), (r"\bwithdraw", 2.0)),
+# The cues of each intent, in a small notation for spaCy Matcher patterns: tokens
+# separated by spaces; "a|b" is one of several words; "word~" tolerates one typo;
+# "pre*" is a word starting with "pre"; "..." is any few tokens; "^" first makes
+# the cue count only at the start of the question.
+CUES: dict[str, tuple[tuple[str, float], ...]] = {
+    "recall": (
+        ("recall~", 3.0),
+        ("recalled|recalling|recalls", 3.0),
+        ("withdraw*", 2.0),
+        ("pull|pulling ... shelf|shelves|market|stores|sale", 3.0),
+        ("pull|pulling back", 1.5),
+        ("recall~ scope|checklist", 1.0),
+        ("mock recall~", 2.0),
+        ("scope ... recall~", 1.0),
+    ),
     "hold": (
-        (r"\b(?:put|place|placing|set)\b.*\bon hold\b", 3.0),
-        (r"^\s*(?:please\s+)?hold\b", 3.0),
-        (r"\bquarantine\b", 2.5),
-        (r"\bblock\b", 1.5),
+        ("put|place|placing|set|keep ... on hold", 3.5),
+        ("^ hold", 3.0),
+        ("^ please|pls|plz hold", 3.0),
+        ("hold lot|lots|batch|batches|it|them|that", 2.5),
+        ("quarantine*", 3.0),
+        ("^ block|stop", 2.5),
+        ("block|freeze lot|batch|it", 2.5),
+        ("do not|n't ship", 2.0),
+        ("hold ... until", 1.0),
     ),
     "release": (
-        (r"\brelease\b", 3.0),
-        (r"\b(?:lift|remove|take off|clear)\b.*\bhold\b", 3.5),
-        (r"\boff hold\b", 3.5),
+        ("release~", 3.0),
+        ("released", 0.5),
+        ("lift|remove|take|clear|unblock ... hold", 3.5),
+        ("off hold", 3.5),
+        ("unhold|unblock|unquarantine|unfreeze", 3.5),
+        ("free up", 2.0),
+        ("ok|okay|good|clear to ship", 2.5),
     ),
-    "common_source": ((r"\bin common\b", 3.0), (r"\bcommon\b", 2.0), (r"\bshare[ds]?\b", 2.0)),
+    "common_source": (
+        ("in common", 3.5),
+        ("common~", 2.0),
+        ("share|shared|sharing|shares", 2.5),
+        ("same supplier|source|ingredient|input|lot|lots|raw", 2.0),
+        ("overlap*", 2.5),
+        ("both", 0.5),
+        ("link|linked|connection|connect", 1.5),
+    ),
     "mass_balance": (
-        (r"\breconcil", 3.0),
-        (r"\bmass balance\b", 3.0),
-        (r"\bbalance\b", 2.0),
-        (r"\byield\b", 2.0),
-        (r"\bunaccounted\b", 2.0),
+        ("reconcil*", 3.5),
+        ("reconcile~", 3.0),
+        ("mass balance~", 3.5),
+        ("balance~", 2.5),
+        ("yield", 2.5),
+        ("unaccounted", 3.0),
+        ("account|accounted for", 2.0),
+        ("made ... vs|versus", 1.5),
+        ("add up", 2.0),
+        ("missing|discrepancy|variance|shrink*", 1.5),
     ),
     "qc_status": (
-        (r"\bqc\b", 2.5),
-        (r"\bpass(?:ed)?\b", 2.0),
-        (r"\bfail(?:ed)?\b", 2.0),
-        (r"\btests?\b", 1.5),
-        (r"\bquality\b", 2.0),
-        (r"\bsign(?:ed)?[ -]?off\b", 2.0),
-        (r"\binspect", 1.5),
+        ("qc|qa", 2.5),
+        ("pass|passed|passing|fail|failed|failing|failure", 2.0),
+        ("test|tests|tested|testing|results", 1.5),
+        ("quality", 2.0),
+        ("sign|signed off", 2.0),
+        ("signoff|sign-off|signed-off", 2.0),
+        ("inspect*", 1.5),
+        ("micro|microbiology|allergen|moisture|aflatoxin|salmonella|listeria|coa", 2.0),
+        ("lab|labs", 1.5),
+        ("checks|checked|check", 1.0),
+        ("approve*", 1.5),
+        ("spec|specs|specification", 1.0),
     ),
     "formula_changes": (
-        (r"\brecipe\b", 3.0),
-        (r"\bformula", 3.0),
-        (r"\bchange ?log\b", 2.0),
-        (r"\bwhat changed\b", 1.5),
-        (r"\bprocess change", 2.0),
-        (r"\bwhat (?:formula|recipe)\b", 1.0),
-        (r"\bversion\b", 1.0),
+        ("recipe~", 3.0),
+        ("recipes", 3.0),
+        ("formula~", 3.0),
+        ("formulation|formulas|reformulat*", 3.0),
+        ("change ?log|changelog", 2.0),
+        ("what|any changed|changes|change", 1.5),
+        ("process change|changes", 2.0),
+        ("version|versions", 1.0),
+        ("bom", 2.0),
+        ("tweak*|modif*|updated|revis*", 1.0),
     ),
-    "expiring": ((r"\bexpir", 2.0), (r"\bbest before\b", 2.0), (r"\bshelf life\b", 1.0)),
+    "expiring": (
+        ("expir*", 2.0),
+        ("expire~", 2.0),
+        ("best before", 2.0),
+        ("use by", 1.5),
+        ("shelf life", 1.0),
+        ("out of date", 2.0),
+        ("go|goes|going|went off|bad|stale", 1.5),
+        ("short dated|dated", 1.5),
+        ("short-dated", 1.5),
+        ("bb|bbe|exp", 1.5),
+    ),
     "trace_backward": (
-        (r"\bwent into\b", 3.0),
-        (r"\bgoes into\b", 3.0),
-        (r"\bmade (?:from|with|of)\b", 3.0),
-        (r"\bingredients?\b", 2.5),
-        (r"\binputs?\b", 2.5),
-        (r"\bcome from\b", 3.0),
-        (r"\bcame from\b", 3.0),
-        (r"\bupstream\b", 3.0),
-        (r"\bsource of\b", 2.0),
-        (r"\bwhat'?s in\b", 2.0),
-        (r"\bbackwards?\b", 2.0),
-        (r"\btrace\b.*\bback\b|\bback ?trace\b", 3.0),
-        (r"\bsuppliers? (?:of|for)\b", 2.5),
-        (r"\bwho supplied\b", 2.5),
+        ("went|go|goes|gone into", 3.0),
+        ("put into|in", 2.0),
+        ("made from|with|of|using", 3.0),
+        ("ingredient~", 2.5),
+        ("ingredients", 2.5),
+        ("input|inputs|components|materials|raw", 2.5),
+        ("come|came|comes from", 3.0),
+        ("upstream", 3.0),
+        ("source|sources|sourced", 2.0),
+        ("origin|origins", 2.5),
+        ("what's|whats in", 2.0),
+        ("what is in", 2.0),
+        ("what was|is in", 1.5),
+        ("backward*|back", 1.5),
+        ("trace ... back|backwards", 1.5),
+        ("backtrace", 3.0),
+        ("trace|traceability|genealogy|lineage", 1.0),
+        ("supplier|suppliers|vendor|vendors of|for|behind", 2.5),
+        ("who supplied|made", 2.5),
+        ("which|what supplier|suppliers|vendor|vendors", 2.0),
+        ("consumed|used to make", 1.5),
+        ("feed|fed into", 2.0),
+        ("contain|contains|contained", 2.0),
+        ("composed|composition|parents|parent", 2.0),
     ),
     "trace_forward": (
-        (r"\bwho (?:got|received|has|bought)\b", 3.0),
-        (r"\bwhere did\b.*\bgo\b", 3.0),
-        (r"\bwhere (?:is|are|did)\b", 1.0),
-        (r"\bshipped\b", 1.5),
-        (r"\bships?\b", 1.0),
-        (r"\bcustomers?\b", 2.0),
-        (r"\bdownstream\b", 3.0),
-        (r"\bforwards?\b", 2.0),
-        (r"\bmade with\b", 0.5),
-        (r"\bused in\b", 2.5),
-        (r"\bwent to\b", 2.5),
+        ("who got~", 3.0),
+        ("who received|has|bought|took|gets|received|purchased", 3.0),
+        ("who ... get", 2.5),
+        ("where|wher|whre|were did|does|do ... go", 3.0),
+        ("where|wher|whre ... gone|went|end|ended", 3.0),
+        ("where|wher|whre ... ship|shipped|sent", 2.0),
+        ("trace|traceability|genealogy|lineage", 1.0),
+        ("shipped|ships|ship|shipping|delivered|sent", 1.5),
+        ("customer|customers|client|clients|stores|retailers|distributors|consignees", 2.0),
+        ("downstream", 3.0),
+        ("forward*", 2.0),
+        ("used in|for", 2.5),
+        ("go|went|gone to", 2.0),
+        ("where", 0.5),
+        ("which|what products|orders|lots contain|contained|used|use", 2.0),
+        ("goes|went|go into what|which", 2.0),
+        ("finished|finish goods|products", 1.0),
+        ("exposure|exposed|affected|impacted", 1.5),
+        ("trace ... forward|forwards|out", 1.5),
+        ("whereabouts|destination|destinations", 2.5),
     ),
     "supplier_lots": (
-        (r"\b(?:send|sent|deliver(?:ed)?)\b", 2.0),
-        (r"\breceived? from\b", 2.5),
-        (r"\bfrom\b", 0.5),
+        ("send|sent|deliver|delivered|deliveries|ship|shipped", 1.5),
+        ("sent|send|deliver|delivered|ship|shipped us|me", 2.0),
+        ("received|receive|get|got|receipts|bought|buy|purchased from", 3.0),
+        ("from", 0.5),
+        ("receiving|receipts|inbound|deliveries", 2.0),
+        ("supplier|suppliers|vendor", 1.0),
     ),
-    "customer_lots": ((r"\bdid\b.*\b(?:get|receive|buy|order)\b", 1.5), (r"\bshipped to\b", 2.5)),
+    "customer_lots": (
+        ("did ... get|receive|buy|order|take|purchase", 1.5),
+        ("shipped|sent|delivered|ship|send|sold|sell to", 3.0),
+        ("we|i ship|shipped|sent|send|deliver|delivered|sold", 1.5),
+        ("orders|order|outbound|shipments", 1.0),
+        ("customer|customers", 0.5),
+    ),
     "lot_info": (
-        (r"\bwhen does\b", 1.0),
-        (r"\bstatus\b", 2.0),
-        (r"\bon hand\b", 2.0),
-        (r"\bhow much\b", 1.5),
-        (r"\bwhere is\b", 1.0),
-        (r"\b(?:tell me about|info|details|look ?up)\b", 2.0),
-        (r"\bmade on\b", 1.5),
-        (r"\bproduced\b", 1.0),
+        ("when does|will|did ... expire~", 1.0),
+        ("status", 2.0),
+        ("on hand", 2.5),
+        ("in stock|inventory", 2.5),
+        ("how much|many", 1.5),
+        ("left|remaining|remain", 1.5),
+        ("where is|are", 1.5),
+        ("where ... stored|located|kept|sitting", 2.5),
+        ("tell me about", 2.5),
+        ("info|information|details|detail|facts|summary|overview", 2.5),
+        ("look ?up|lookup", 2.5),
+        ("made|produced|manufactured on|date", 2.0),
+        ("when was ... made|produced|manufactured|received|packed", 2.5),
+        ("produced|manufactured|production", 1.0),
+        ("expiry|expiration date", 1.0),
+        ("what is|'s|s", 0.5),
+        ("which|what item|product|sku", 1.5),
+        ("quantity|qty", 1.5),
+        ("location|site|warehouse", 1.5),
     ),
-    "help": ((r"^\s*(?:help|\?)\s*$", 5.0), (r"\bwhat can you do\b", 5.0), (r"\bhow do i\b", 1.5)),
+    "help": (
+        ("^ help", 5.0),
+        ("help me", 2.0),
+        ("what can you do", 5.0),
+        ("what do you do", 5.0),
+        ("how do|can i", 1.5),
+        ("commands|capabilities|features|usage|examples", 3.0),
+        ("how does this|tracebot work", 4.0),
+        ("what can i ask", 5.0),
+        ("who are you", 4.0),
+    ),
 }
 
-_LOT_WORD = r"(?:lot|lots|batch|batches|lot number|lot no\.?|lot #|#)"
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-/.][A-Za-z0-9]+)*")
-_NOT_LOTS = re.compile(
-    r"^(?:\d{4}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)|\d+(?:days?|weeks?|months?)|\d{1,2}|\d+(?:\.\d+)?%)$",
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|also|what about|how about|same for|same thing for|now|then|ok|okay)\b|"
+    r"\b(?:it|its|it's|that one|that lot|this lot|the same|same lot|them|those|these)\b",
     re.IGNORECASE,
 )
-_UNIT_AFTER = re.compile(r"^\s*(?:days?|weeks?|months?|kg|g|lb|ea|units?|cases?)\b", re.IGNORECASE)
+_NEGATIVE = re.compile(
+    r"\bhold on\b(?! (?:lot|batch|\d))|\bhold (?:the|that) (?:door|line|elevator|lift)\b|"
+    r"\ba lot of\b|\bthanks a lot\b|\blots of\b|\ba lot (?:more|less|better|worse)\b|"
+    r"\b(?:do you|i|can you|to) recall\b|\brecall (?:what|when|if|how|who|whether)\b|"
+    r"\brelease (?:notes?|date|party|version)\b|\bpress release\b|"
+    r"\bparking\b|\bweather\b|\bjoke\b|\blunch\b|\bcanteen\b|\bcafeteria\b|\bpancakes?\b|"
+    r"\bvacation\b|\bholiday\b|\bpayroll\b|\bpassword\b|\bwifi\b|\bbirthday\b",
+    re.IGNORECASE,
+)
+"""Everyday uses of the bot's words ("hold on", "a lot of", "recall what I said")."""
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"<@[A-Z0-9]+(?:\|[^>]*)?>", " ", text)  # Slack user mentions
+    """Slack mentions, link targets and emoji out; spoken text into typed form."""
+    text = re.sub(r"<@[A-Z0-9]+(?:\|[^>]*)?>", " ", text)  # user mentions
     text = re.sub(r"<(?:https?|mailto):[^|>]*\|([^>]*)>", r"\1", text)  # links with a label
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r":[a-z0-9_+-]+:", " ", text)  # emoji
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"[\u2600-\u27bf\U0001f000-\U0001faff]", " ", text)
+    text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    return normalise_spoken(text) if looks_spoken(text) else text
+
+
+def _token_pattern(word: str) -> dict[str, Any]:
+    if word == "...":
+        return {"OP": "{0,4}"}
+    optional = word.endswith("?") and len(word) > 1
+    word = word.rstrip("?") if optional else word
+    spec: dict[str, Any]
+    if word.endswith("~"):
+        stem = word[:-1]
+        spec = {"LOWER": {"FUZZY1": stem} if len(stem) >= 5 else stem}
+    elif word.endswith("*") and len(word) > 1:
+        spec = {"LOWER": {"REGEX": "^" + re.escape(word[:-1])}}
+    elif "|" in word:
+        spec = {"LOWER": {"IN": word.split("|")}}
+    else:
+        spec = {"LOWER": word}
+    if optional:
+        spec["OP"] = "?"
+    return spec
+
+
+def _lot_codes(doc: Doc) -> Doc:
+    """Mark lot codes as LOT entities: codes with a digit that are no date or quantity."""
+    taken = {token.i for ent in doc.ents for token in ent}
+    found: list[Span] = []
+    for token in doc:
+        if token.i in taken or not _CODE.match(token.text):
+            continue
+        before = [t.lower_ for t in doc[max(0, token.i - 3) : token.i] if not t.is_punct]
+        previous = before[-1] if before else ""
+        named = (
+            previous in LOT_WORDS
+            or (
+                bool(found)
+                and previous in ("and", "&", "or", "/", ",", "plus")
+                and found[-1].end >= token.i - 2
+            )
+            or (bool(found) and found[-1].end == token.i - 1 and doc[token.i - 1].text in ",/")
+        )
+        if not named:
+            if _NOT_CODE.match(token.text):
+                continue
+            following = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+            if following in _UNITS or following in _MEASURES:
+                continue
+            if _YEAR.match(token.text) and (
+                previous in MONTHS or previous in ("in", "of", "since", "year")
+            ):
+                continue
+            if previous in ("fsma", "iso", "gs1", "section", "rule", "page", "step", "top", "v"):
+                continue
+        found.append(Span(doc, token.i, token.i + 1, label="LOT"))
+    if found:
+        doc.ents = list(doc.ents) + found
+    return doc
+
+
+Language.component("lot_codes", func=_lot_codes)
+
+
+def _date_patterns() -> list[dict[str, Any]]:
+    months = sorted(MONTHS)
+    day = {"TEXT": {"REGEX": r"^\d{1,2}(?:st|nd|rd|th)?$"}}
+    number = {"TEXT": {"REGEX": r"^\d+$"}}
+    return [
+        {"label": "DATE", "pattern": [{"TEXT": {"REGEX": r"^\d{4}-\d{2}-\d{2}$"}}]},
+        {"label": "DATE", "pattern": [{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}(?:/\d{2,4})?$"}}]},
+        {"label": "DATE", "pattern": [{"LOWER": {"IN": months}}, {"ORTH": ".", "OP": "?"}, day]},
+        {
+            "label": "DATE",
+            "pattern": [{"LOWER": {"IN": months}}, {"TEXT": {"REGEX": r"^(?:19|20)\d\d$"}}],
+        },
+        {"label": "DATE", "pattern": [day, {"LOWER": "of", "OP": "?"}, {"LOWER": {"IN": months}}]},
+        {
+            "label": "DATE",
+            "pattern": [{"LOWER": {"IN": _COUNT_WORDS}}, number, {"LOWER": {"IN": _UNITS}}],
+        },
+        {"label": "DATE", "pattern": [{"LOWER": {"IN": list(WEEKDAYS)}}]},
+        {"label": "QUANTITY", "pattern": [number, {"LOWER": {"IN": _UNITS + _MEASURES}}]},
+        {
+            "label": "QUANTITY",
+            "pattern": [{"TEXT": {"REGEX": r"^\d+(?:\.\d+)?(?:kg|g|lbs?|%|days?)$"}}],
+        },
+    ]
+
+
+@lru_cache(maxsize=1)
+def _base_pipeline() -> Language:
+    """spaCy's blank English with a lot-code friendly tokenizer, dates and lot codes."""
+    nlp = spacy.blank("en")
+    infixes = [
+        *(nlp.Defaults.infixes or ()),
+        r"(?<=[0-9A-Za-z])[#/](?=[0-9A-Za-z])",
+        r"(?<=[0-9])(?=x\d)",
+    ]
+    tokenizer = nlp.tokenizer
+    assert isinstance(tokenizer, Tokenizer)
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    tokenizer.token_match = re.compile(r"^(?=\S*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)+$").match
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler.add_patterns(_date_patterns())  # type: ignore[attr-defined]
+    nlp.add_pipe("lot_codes")
+    return nlp
+
+
+def _split_camel(word: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", word)
+
+
+_GENERIC = frozenset(
+    (
+        "the", "and", "of", "co", "company", "inc", "ltd", "llc", "corp", "group", "foods", "food",
+        "trading", "traders", "online", "grocers", "distributors", "distribution", "logistics",
+        "packaging", "main", "plant", "site", "store", "raw", "honey", "sea", "rolled", "sliced",
+        "printed", "shipping", "toasted", "trail", "granola", "bar", "bars", "oil", "salt", "oats",
+        "film", "carton", "base", "mix", "crunch", "raisin", "almond", "busy", "fresh", "green",
+        "fast", "units", "pack", "bag", "new", "old", "big", "best", "good",
+    )
+)  # fmt: skip
+
+
+def _aliases(name: str) -> set[str]:
+    """Short forms people say for a master-data name."""
+    plain = re.sub(r"[.,]", " ", name).strip()
+    words = plain.split()
+    aliases = {name.lower(), plain.lower(), _split_camel(plain).lower()}
+    for end in range(2, len(words)):  # "acme grain", "honey almond granola"
+        aliases.add(" ".join(words[:end]).lower())
+        aliases.add(_split_camel(" ".join(words[:end])).lower())
+    for word in words:
+        if len(word) >= 4 and word.lower() not in _GENERIC:
+            aliases.add(word.lower())
+            aliases.add(_split_camel(word).lower())  # "fresh mart" for FreshMart
+    return {a.strip() for a in aliases if len(a.strip()) >= 3}
+
+
+class _Names:
+    """A gazetteer of one kind (parties or items): exact aliases, then fuzzy."""
+
+    def __init__(self, nlp: Language, names: Iterable[str]) -> None:
+        owners: dict[str, set[str]] = {}
+        for name in names:
+            for alias in _aliases(name):
+                owners.setdefault(alias, set()).add(name)
+        self.alias_names = {
+            alias: next(iter(found)) for alias, found in owners.items() if len(found) == 1
+        }
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for alias in self.alias_names:
+            self.matcher.add(alias, [nlp.make_doc(alias)])
+        self.choices = list(self.alias_names)
+
+    def exact(self, doc: Doc) -> tuple[str, Span] | None:
+        best: tuple[int, str, Span] | None = None
+        for match_id, start, end in self.matcher(doc):
+            alias = doc.vocab.strings[match_id]
+            if best is None or len(alias) > best[0]:
+                best = (len(alias), alias, doc[start:end])
+        return (self.alias_names[best[1]], best[2]) if best else None
+
+    def fuzzy(self, doc: Doc, skip: set[int]) -> str | None:
+        if not self.choices:
+            return None
+        words = [t for t in doc if t.is_alpha and t.i not in skip and len(t) >= 4 and not t.is_stop]
+        best: tuple[float, str] | None = None
+        for index, token in enumerate(words):
+            for size in (1, 2):
+                if index + size > len(words) or (size == 2 and words[index + 1].i != token.i + 1):
+                    continue
+                said = " ".join(t.lower_ for t in words[index : index + size])
+                hit = process.extractOne(said, self.choices, scorer=fuzz.ratio, score_cutoff=80)
+                if hit and len(hit[0]) >= 5 and (best is None or hit[1] > best[0]):
+                    best = (hit[1], self.alias_names[hit[0]])
+        return best[1] if best else None
+
+
+class Parser:
+    """Parses questions for one plant: its gazetteer, shared spaCy pipeline and matchers."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+        self.nlp = _base_pipeline()
+        self.gazetteer = gazetteer or Gazetteer()
+        self.cues = Matcher(self.nlp.vocab)
+        self.cue_info: dict[str, tuple[str, float, bool]] = {}
+        for intent, cues in CUES.items():
+            for number, (notation, weight) in enumerate(cues):
+                anchored = notation.startswith("^ ")
+                words = notation.removeprefix("^ ").split()
+                key = f"{intent}/{number}"
+                self.cue_info[key] = (intent, weight, anchored)
+                self.cues.add(key, [[_token_pattern(word) for word in words]])
+        self.parties = _Names(self.nlp, self.gazetteer.parties)
+        self.items = _Names(self.nlp, self.gazetteer.items)
+        self._lock = threading.Lock()
+
+    def parse(self, text: str, *, today: date, context: Intent | None = None) -> Intent:
+        """The intent of one question, typed or spoken, resolved against ``today``."""
+        cleaned = _clean(text)
+        with self._lock:  # spaCy's Vocab is shared by the pipeline and all parsers
+            doc = self.nlp(cleaned)
+            scores = self._scores(doc)
+            party_hit = self.parties.exact(doc)
+            item_hit = self.items.exact(doc)
+        name_tokens = {t.i for hit in (party_hit, item_hit) if hit for t in hit[1]}
+        lots = tuple(dict.fromkeys(
+            ent.text.upper() for ent in doc.ents if ent.label_ == "LOT" and ent.start not in name_tokens
+        ))  # fmt: skip
+        said = cleaned.lower()
+        party = party_hit[0] if party_hit else None
+        item = item_hit[0] if item_hit else None
+        self._adjust(
+            scores, said, lots=lots, named=party is not None or _party_phrase(cleaned) is not None
+        )
+        ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
+        (best, top), (_, second) = ranked[0], ranked[1]
+        follow_up = context is not None and context.intent not in ("unknown", "help")
+        if follow_up and context is not None:
+            resolved = _follow(context, best, top, lots, said)
+            if resolved is not None:
+                best, lots, top = resolved
+        if _NEGATIVE.search(said) and not lots:
+            return Intent("unknown", confidence=0.5)
+        if top <= 0:
+            if not lots:
+                return Intent("unknown", confidence=0.3)
+            best, top = "lot_info", 1.0
+        if best in ("supplier_lots", "customer_lots") and party is None:
+            with self._lock:
+                party = self.parties.fuzzy(doc, {t.i for ent in doc.ents for t in ent})
+            party = party or _party_phrase(cleaned)
+        if best in ("formula_changes", "expiring") and item is None:
+            with self._lock:
+                item = self.items.fuzzy(doc, {t.i for ent in doc.ents for t in ent})
+            if item is None and best == "formula_changes":
+                item = _item_phrase(cleaned)
+        since, until = window(cleaned, today, future=best == "expiring")
+        margin = top - max(second, 0.0)
+        confidence = min(0.97, 0.5 + 0.07 * top + 0.06 * margin)
+        return Intent(
+            best,
+            lots=lots,
+            party=party if best in ("supplier_lots", "customer_lots") else None,
+            item=item if best in ("formula_changes", "expiring") else None,
+            since=since,
+            until=until,
+            confidence=round(confidence, 2),
+            alternatives=tuple(
+                (name, round(min(0.97, 0.5 + 0.07 * score), 2))
+                for name, score in ranked[1:3]
+                if score > 0
+            ),
+        )
+
+    def _scores(self, doc: Doc) -> dict[str, float]:
+        scores = dict.fromkeys(CUES, 0.0)
+        seen: set[str] = set()
+        first = (
+            1
+            if len(doc) > 1 and doc[0].lower_ in ("please", "pls", "plz", "ok", "okay", "now")
+            else 0
+        )
+        for match_id, start, _end in self.cues(doc):
+            key = doc.vocab.strings[match_id]
+            intent, weight, anchored = self.cue_info[key]
+            if key in seen or (anchored and start > first):
+                continue
+            seen.add(key)
+            scores[intent] += weight
+        return scores
+
+    @staticmethod
+    def _adjust(scores: dict[str, float], said: str, *, lots: tuple[str, ...], named: bool) -> None:
+        """What a question names steers it: lots make it about lots, a party about a window."""
+        if lots:
+            for intent in ("supplier_lots", "customer_lots", "expiring"):
+                scores[intent] -= 2.0
+            scores["formula_changes"] -= 0.5  # "which recipe made lot 4471?" asks for the version
+            scores["help"] -= 3.0
+            if len(lots) > 1:
+                scores["common_source"] += 1.0
+            else:
+                scores["common_source"] -= 1.5
+            if re.search(r"\bexpir|\bbest before\b|\bgo(?:es)? off\b|\bshelf life\b", said):
+                scores["lot_info"] += 2.5  # "when does 4471 expire?"
+        else:
+            for intent in LOT_INTENTS:
+                scores[intent] -= 1.5
+            scores["formula_changes"] += 0.5
+            if named:
+                scores["supplier_lots"] += 1.0
+                scores["customer_lots"] += 1.0
+                if re.search(
+                    r"\b(?:we|i)\b.*\b(?:send|sent|ship|deliver|sold|sell)", said
+                ) and not re.search(
+                    r"\b(?:sent|send|ship(?:ped)?|deliver\w*|sold) (?:us|me)\b", said
+                ):
+                    scores["customer_lots"] += 2.0
+                if re.search(
+                    r"\b(?:send|sent|ship(?:ped)?|deliver\w*|sold) (?:us|me)\b|\bfrom\b", said
+                ):
+                    scores["supplier_lots"] += 1.0
+        if re.search(r"\bmock recall\b", said):
+            scores["recall"] += 2.0
+
+
+def _follow(
+    context: Intent, best: str, top: float, lots: tuple[str, ...], said: str
+) -> tuple[str, tuple[str, ...], float] | None:
+    """A follow-up's intent and lots from the previous question, or None if it stands alone."""
+    refers = _FOLLOW_UP.search(said) is not None
+    if lots and (
+        top <= 1.0 or re.match(r"\s*(?:and|what about|how about|same for|same thing for)\b", said)
+    ):
+        if context.intent in LOT_INTENTS:
+            return context.intent, lots, 3.0  # "what about 4480?"
+        return None
+    if not lots and context.lots and best in LOT_INTENTS and top > 0 and (refers or top >= 2.0):
+        return best, context.lots, top + 1.5  # "and where did it go?"
+    if not lots and context.lots and top <= 0 and refers:
+        return context.intent, context.lots, 2.0  # "and that one?"
+    return None
+
+
+_WINDOW_START = (
+    r"(?:this|last|next|past|previous|in|on|since|before|after|during|between|from|until|by|"
+    r"today|yesterday|tomorrow|so far|ytd|over|within|the|lately|recently)"
+)
+
+
+def _party_phrase(text: str) -> str | None:
+    """A name as said, when no gazetteer knows it: "what did <name> send us", "shipped to <name>"."""
+    patterns = (
+        r"\bdid\s+(.+?)\s+(?:send|get|receive|buy|order|take|deliver|ship|purchase)\b",
+        r"\b(?:to|from|for)\s+(.+?)(?=\s+(?:" + _WINDOW_START + r")\b|\s*[?.!]|\s*$)",
+    )
+    for pattern in patterns:
+        match = re.search(pattern, text, re.IGNORECASE)
+        if match:
+            name = re.sub(r"^(?:the|our)\s+", "", match[1].strip(" ,"), flags=re.IGNORECASE)
+            if name and name.lower() not in _NOT_NAMES and not re.search(r"\d", name):
+                return name
+    return None
+
+
+_NOT_NAMES = frozenset(
+    {"we", "i", "us", "you", "they", "lot", "batch", "me", "them", "it", "customers", "customer"}
+    | {"suppliers", "supplier", "anyone", "everyone", "them all", "who"}
+)
+
+
+def _item_phrase(text: str) -> str | None:
+    match = re.search(
+        r"\b(?:in|to|of|for|on)\s+(?:the|our)?\s*([a-z][\w -]*?)\s+(?:recipe|formula|process|bom)\b",
+        text,
+        re.IGNORECASE,
+    )
+    if match:
+        return match[1].strip()
+    match = re.search(
+        r"\b(?:recipe|formula|process)\s+(?:for|of)\s+(?:the\s+)?([\w -]+)", text, re.IGNORECASE
+    )
+    return match[1].strip(" ?.") if match else None
+
+
+def clarifying_question(intent: Intent) -> str | None:
+    """A question back to the person when the parse is weak or nearly tied, else None.
+
+    Example:
+        >>> clarifying_question(Intent("trace_forward", ("4471",), confidence=0.55,
+        ...                            alternatives=(("trace_backward", 0.7),)))
+        'Do you want where lot 4471 went, or what went into it?'
+    """
+    if intent.intent in ("unknown", "help"):
+        return None
+    tied = bool(intent.alternatives) and intent.alternatives[0][1] >= intent.confidence - NEAR_TIE
+    if intent.confidence >= CLARIFY_BELOW and not tied:
+        return None
+    options = [intent.intent, *(name for name, _ in intent.alternatives[:1])]
+    subject = f"lot {', '.join(intent.lots)}" if intent.lots else "it"
+    phrases = {
+        "trace_forward": f"where {subject} went",
+        "trace_backward": "what went into it",
+        "lot_info": f"the facts of {subject}",
+        "qc_status": f"the QC results of {subject}",
+        "expiring": "what expires soon",
+        "recall": f"a recall scope for {subject}",
+        "hold": f"to put {subject} on hold",
+        "release": f"to release {subject}",
+        "supplier_lots": "what a supplier sent us",
+        "customer_lots": "what a customer got",
+        "common_source": "what the lots have in common",
+        "mass_balance": f"a mass balance of {subject}",
+        "formula_changes": "the recipe change log",
+    }
+    said = [phrases.get(name, name) for name in options if name in phrases]
+    if len(said) < 2:
+        return f"Do you want {said[0]}?" if said else None
+    return f"Do you want {said[0]}, or {said[1]}?"
+
+
+@lru_cache(maxsize=8)
+def _parser(gazetteer: Gazetteer | None) -> Parser:
+    return Parser(gazetteer)
+
+
+def parse(
+    text: str, *, today: date, gazetteer: Gazetteer | None = None, context: Intent | None = None
+) -> Intent:
+    """The intent of a typed or spoken question (parsers are cached per gazetteer)."""
+    frozen = None if gazetteer is None else replace(
+        gazetteer, parties=tuple(gazetteer.parties), items=tuple(gazetteer.items)
+    )  # fmt: skip
+    return _parser(frozen).parse(text, today=today, context=context)
 
 
 def lot_codes(text: str) -> tuple[str, ...]:
@@ -154,121 +722,5 @@ def lot_codes(text: str) -> tuple[str, ...]:
         >>> lot_codes("what expires in the next 10 days")
         ()
     """
-    found: list[str] = []
-    for match in _TOKEN.finditer(text):
-        token = match.group().rstrip(".")
-        if not any(ch.isdigit() for ch in token):
-            continue
-        before = text[: match.start()].lower().rstrip()
-        after = text[match.end() :]
-        named = bool(re.search(rf"{_LOT_WORD}\s*$", before))
-        if not named and (_NOT_LOTS.match(token) or _UNIT_AFTER.match(after)):
-            continue
-        if not named and re.search(
-            r"\b(?:next|last|past|within|in|first|since|before|until)\s*$", before
-        ):
-            continue
-        month = re.search(r"\b([a-z]+)\.?\s*$", before)
-        if re.fullmatch(r"\d{4}", token) and month and month[1] in MONTHS and not named:
-            continue  # a year after a month name
-        code = token.upper()
-        if code not in found:
-            found.append(code)
-    return tuple(found)
-
-
-def _name_in(text: str, names: Sequence[str]) -> str | None:
-    """The known name the text mentions most of: the whole name, or most of its words."""
-    said = text.lower()
-    best: tuple[int, str] | None = None
-    for name in names:
-        if re.search(rf"\b{re.escape(name.lower().rstrip('.'))}\b", said):
-            score = 1000 + len(name)
-        else:
-            words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z']+", name) if len(w) > 3}
-            score = sum(len(w) for w in words if re.search(rf"\b{re.escape(w)}\b", said))
-        if score and (best is None or score > best[0]):
-            best = (score, name)
-    return best[1] if best else None
-
-
-def _party_phrase(text: str) -> str | None:
-    """A capitalised name after "did", "from" or "to", when no gazetteer knows it."""
-    match = re.search(r"\b(?:did|from|to|does)\s+((?:[A-Z][\w&'.-]*\s?){1,3})", text)
-    if not match:
-        return None
-    name = match[1].strip()
-    return None if name.lower() in ("we", "i", "us", "you", "lot", "batch") else name
-
-
-def _item_phrase(text: str) -> str | None:
-    match = re.search(
-        r"\b(?:in|to|of|for)\s+(?:the|our)?\s*([a-z][\w -]*?)\s+(?:recipe|formula|process)\b",
-        text,
-        re.IGNORECASE,
-    )
-    if match:
-        return match[1].strip()
-    match = re.search(
-        r"\b(?:recipe|formula|process)\s+(?:for|of)\s+(?:the\s+)?([\w -]+)", text, re.IGNORECASE
-    )
-    return match[1].strip(" ?.") if match else None
-
-
-def parse(text: str, *, today: date, gazetteer: Gazetteer | None = None) -> Intent:
-    """The intent of a typed question."""
-    cleaned = _clean(text)
-    if looks_spoken(cleaned):
-        cleaned = normalise_spoken(cleaned)
-    said = cleaned.lower()
-    lots = lot_codes(cleaned)
-    gazetteer = gazetteer or Gazetteer()
-    party = _name_in(cleaned, gazetteer.parties)
-    item = _name_in(cleaned, gazetteer.items)
-    scores = {
-        intent: sum(weight for pattern, weight in cues if re.search(pattern, said))
-        for intent, cues in _CUES.items()
-    }
-    # What a question names steers it: lots make it about lots, a party about a window.
-    if lots:
-        for intent in ("supplier_lots", "customer_lots", "expiring"):
-            scores[intent] -= 2.0
-        scores["formula_changes"] -= 0.5  # "which recipe made lot 4471?" is about the lot's version
-        if len(lots) > 1:
-            scores["common_source"] += 0.5
-        if scores["expiring"] > -2.0 or re.search(r"\bexpir", said):
-            scores["lot_info"] += 2.5  # "when does 4471 expire?"
-    else:
-        for intent in LOT_INTENTS:
-            scores[intent] -= 1.5
-        if party is None:
-            party = _party_phrase(cleaned)
-        if party is not None:
-            scores["supplier_lots"] += 1.0
-            scores["customer_lots"] += 1.0
-            if re.search(r"\b(?:we|us)\b.*\b(?:send|sent|ship|deliver)", said) and not re.search(
-                r"\b(?:sent|send|deliver\w*) us\b", said
-            ):
-                scores["customer_lots"] += 2.0
-        if item is None:
-            item = _item_phrase(cleaned)
-    if re.search(r"\bmock recall\b", said):
-        scores["recall"] += 2.0
-    ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
-    (best, top), (_, second) = ranked[0], ranked[1]
-    since, until = window(cleaned, today)
-    if top <= 0:
-        if lots:
-            return Intent("lot_info", lots=lots, since=since, until=until, confidence=0.6)
-        return Intent("unknown", confidence=0.3)
-    confidence = min(0.97, 0.55 + 0.07 * top + 0.05 * (top - max(second, 0.0)))
-    return Intent(
-        best,
-        lots=lots,
-        party=party if best in ("supplier_lots", "customer_lots") else None,
-        item=item if best == "formula_changes" else None,
-        since=since,
-        until=until,
-        confidence=round(confidence, 2),
-        alternatives=tuple((name, score) for name, score in ranked[1:3]),
-    )
+    doc = _base_pipeline()(_clean(text))
+    return tuple(dict.fromkeys(ent.text.upper() for ent in doc.ents if ent.label_ == "LOT"))

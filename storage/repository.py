@@ -32,7 +32,7 @@ from storage.tables import (
     SHIPMENTS,
 )
 from storage.versioning import DATA_VERSION
-from trace_engine.genealogy import Genealogy
+from trace_engine.genealogy import Genealogy, plain_code
 from trace_engine.model import (
     AdjustmentFacts,
     FormulaFacts,
@@ -197,10 +197,17 @@ class SqlStore:
         exact = self._all(select(*_LOT_COLUMNS).where(LOTS.c.lot_code == code), LotFacts)
         if exact:
             return exact
-        # People type codes in any case; this scan runs only when the exact look-up fails.
-        return self._all(
+        # People type codes in any case and hear them without dashes; these scans run
+        # only when the exact look-up fails.
+        upper = self._all(
             select(*_LOT_COLUMNS).where(func.upper(LOTS.c.lot_code) == code.upper()), LotFacts
         )
+        if upper:
+            return upper
+        plain = func.upper(LOTS.c.lot_code)
+        for separator in ("-", " ", "/", ".", "_"):
+            plain = func.replace(plain, separator, "")
+        return self._all(select(*_LOT_COLUMNS).where(plain == plain_code(code)), LotFacts)
 
     def lots(self, ids: Collection[int]) -> Sequence[LotFacts]:
         return self._by_ids(select(*_LOT_COLUMNS), LOTS.c.id, ids, LotFacts)

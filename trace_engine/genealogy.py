@@ -75,7 +75,7 @@ from trace_engine.names import best_matches
 from trace_engine.ports import GenealogyStore
 from trace_engine.units import convert
 
-__all__ = ["Genealogy", "Stock"]
+__all__ = ["Genealogy", "Stock", "plain_code"]
 
 LotRef = str | Sequence[str]
 
@@ -116,6 +116,7 @@ class Genealogy:
         self._parties: dict[int, PartyFacts] = {}
         self._lots: dict[int, LotFacts] = {}
         self._by_code: dict[str, list[int]] = defaultdict(list)
+        self._by_plain: dict[str, list[int]] = defaultdict(list)  # codes without separators
         self._shipments: dict[int, list[ShipmentFacts]] = defaultdict(list)
         self._receipts: dict[int, list[ReceiptFacts]] = defaultdict(list)
         # Preloaded only: each lot's inputs with quantities, and shipment lines
@@ -135,6 +136,7 @@ class Genealogy:
         self._parties.clear()
         self._lots.clear()
         self._by_code.clear()
+        self._by_plain.clear()
         self._shipments.clear()
         self._receipts.clear()
         self._inputs.clear()
@@ -183,6 +185,7 @@ class Genealogy:
         self._lines.pop(lot.id, None)
         if previous is None:
             self._by_code[lot.lot_code.upper()].append(lot.id)
+            self._by_plain[plain_code(lot.lot_code)].append(lot.id)
             self.graph.add_node(lot.id)
         self._lots[lot.id] = lot
 
@@ -236,13 +239,17 @@ class Genealogy:
             return ids[0]
 
     def _ids_for(self, code: str) -> list[int]:
+        """Lots with this code; failing that, with it once separators are ignored
+        ("L2024-0113" heard for L-2024-0113)."""
         key = code.strip().upper()
-        if self._complete:
-            return list(self._by_code.get(key, ()))
-        if key not in self._by_code:
+        if not self._complete and key not in self._by_code:
             for lot in self._store.lots_by_code(code.strip()):
                 self._add_lot(lot)
-        return list(self._by_code.get(key, ()))
+        return list(self._by_code.get(key, ()) or self._by_plain.get(plain_code(key), ()))
+
+    def match_code(self, code: str, *, sku: str | None = None) -> str:
+        """The real code of the lot a typed or heard ``code`` names (see ``resolve``)."""
+        return self.code(self.resolve(code, sku=sku))
 
     def _resolve_all(self, codes: LotRef, sku: str | None) -> list[int]:
         names = [codes] if isinstance(codes, str) else list(codes)
@@ -746,6 +753,16 @@ class Genealogy:
                 ),
                 lot_version=lot_version,
             )
+
+
+def plain_code(code: str) -> str:
+    """A lot code with case and separators ignored, for matching what people say.
+
+    Example:
+        >>> plain_code("l2024 0113") == plain_code("L-2024-0113")
+        True
+    """
+    return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
 def _reachable(adjacency: dict[int, dict[int, object]], ids: Collection[int]) -> set[int]:

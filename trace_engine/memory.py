@@ -138,7 +138,13 @@ class MemoryStore:
         return list(self.party_list)
 
     def lots_by_code(self, code: str) -> Sequence[LotFacts]:
-        return [lot for lot in self.lot_list if lot.lot_code.upper() == code.upper()]
+        exact = [lot for lot in self.lot_list if lot.lot_code.upper() == code.upper()]
+        plain = "".join(ch for ch in code.upper() if ch.isalnum())
+        return exact or [
+            lot
+            for lot in self.lot_list
+            if "".join(ch for ch in lot.lot_code.upper() if ch.isalnum()) == plain
+        ]
 
     def lots(self, ids: Collection[int]) -> Sequence[LotFacts]:
         wanted = set(ids)

@@ -1,0 +1,111 @@
+"""How well TraceBot understands questions: the labelled corpus, scored.
+
+Parses every utterance of tests/data/utterances.jsonl (or one split of it) with the
+demo plant's gazetteer, as the service does, and prints per-intent precision and
+recall, intent accuracy, exact lot extraction, party/item and date-window accuracy
+(each by style: typed, spoken), and the parse time per question (p50/p99, warm).
+
+    python bench/intent_report.py [--split dev|train|all] [--errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from intents.model import INTENTS  # noqa: E402
+from intents.text import Gazetteer, Parser  # noqa: E402
+from storage.demo_plant import ITEMS, PARTIES  # noqa: E402
+
+CORPUS = ROOT / "tests" / "data" / "utterances.jsonl"
+TODAY = date(2026, 11, 25)
+
+
+def load(split: str) -> list[dict[str, object]]:
+    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+    return [row for row in rows if split == "all" or row["split"] == split]
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--split", choices=("dev", "train", "all"), default="all")
+    options.add_argument("--errors", action="store_true", help="list every wrong parse")
+    args = options.parse_args()
+    rows = load(args.split)
+    gazetteer = Gazetteer(
+        parties=[p[1] for p in PARTIES if p[2] != "site"], items=[i[1] for i in ITEMS]
+    )
+    parser = Parser(gazetteer)
+    for row in rows[:50]:  # warm up
+        parser.parse(str(row["text"]), today=TODAY)
+
+    timings: list[float] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    styles: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        started = time.perf_counter()
+        got = parser.parse(str(row["text"]), today=TODAY).as_dict()
+        timings.append((time.perf_counter() - started) * 1000)
+        style = str(row["style"])
+        checks = {
+            "intent": got["intent"] == row["intent"],
+            "lots": got["lots"] == row["lots"],
+            "party": got["party"] == row["party"],
+            "item": got["item"] == row["item"],
+            "window": (got["since"], got["until"]) == (row["since"], row["until"]),
+        }
+        for name, right in checks.items():
+            styles[(style, name)] += right
+            styles[("all", name)] += right
+        styles[(style, "n")] += 1
+        styles[("all", "n")] += 1
+        counts[("true", str(row["intent"]))] += 1
+        counts[("predicted", str(got["intent"]))] += 1
+        if checks["intent"]:
+            counts[("right", str(row["intent"]))] += 1
+        if args.errors and not all(checks.values()):
+            wrong = {k: (got[k], row[k]) for k, ok in checks.items() if not ok and k != "window"}
+            if not checks["window"]:
+                wrong["window"] = ((got["since"], got["until"]), (row["since"], row["until"]))
+            print(
+                f"  {row['text']!r}: "
+                + "; ".join(f"{k} {g!r} != {w!r}" for k, (g, w) in wrong.items())
+            )
+
+    print(f"\n{len(rows)} utterances ({args.split} split), today {TODAY}")
+    print(f"{'intent':<16}{'n':>5}{'precision':>11}{'recall':>8}")
+    for intent in INTENTS:
+        n = counts[("true", intent)]
+        if not n and not counts[("predicted", intent)]:
+            continue
+        right = counts[("right", intent)]
+        predicted = counts[("predicted", intent)]
+        precision = right / predicted if predicted else 0.0
+        print(f"{intent:<16}{n:>5}{precision:>11.1%}{right / n if n else 0.0:>8.1%}")
+    print(f"\n{'':<8}{'n':>5}{'intent':>9}{'lots':>9}{'party':>9}{'item':>9}{'window':>9}")
+    for style in ("typed", "spoken", "all"):
+        n = styles[(style, "n")]
+        if n:
+            cells = "".join(
+                f"{styles[(style, k)] / n:>9.1%}"
+                for k in ("intent", "lots", "party", "item", "window")
+            )
+            print(f"{style:<8}{n:>5}{cells}")
+    timings.sort()
+    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    print(
+        f"\nparse time per question: p50 {statistics.median(timings):.2f} ms, p99 {p99:.2f} ms, max {timings[-1]:.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
