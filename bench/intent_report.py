@@ -30,8 +30,8 @@ CORPUS = ROOT / "tests" / "data" / "utterances.jsonl"
 TODAY = date(2026, 11, 25)
 
 
-def load(split: str) -> list[dict[str, object]]:
-    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+def load(split: str, corpus: Path = CORPUS) -> list[dict[str, object]]:
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line]
     return [row for row in rows if split == "all" or row["split"] == split]
 
 
@@ -39,11 +39,10 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--split", choices=("dev", "train", "all"), default="all")
     options.add_argument("--errors", action="store_true", help="list every wrong parse")
+    options.add_argument("--corpus", type=Path, default=CORPUS, help="another labelled file")
     args = options.parse_args()
-    rows = load(args.split)
-    gazetteer = Gazetteer(
-        parties=[p[1] for p in PARTIES if p[2] != "site"], items=[i[1] for i in ITEMS]
-    )
+    rows = load(args.split, args.corpus)
+    gazetteer = Gazetteer.of([(p[1], p[2]) for p in PARTIES], [i[1] for i in ITEMS])
     parser = Parser(gazetteer)
     for row in rows[:50]:  # warm up
         parser.parse(str(row["text"]), today=TODAY)

@@ -326,9 +326,8 @@ def parse_command(
         from storage import load_genealogy
 
         genealogy = load_genealogy(_settings(ctx, db).database_url, preload=False)
-        gazetteer = Gazetteer(
-            parties=[p.name for p in genealogy.parties() if p.kind != "site"],
-            items=[i.name for i in genealogy.items()],
+        gazetteer = Gazetteer.of(
+            [(p.name, p.kind) for p in genealogy.parties()], [i.name for i in genealogy.items()]
         )
     parser = Parser(gazetteer)
     day = _today(today)

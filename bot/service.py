@@ -78,10 +78,7 @@ class TraceService:
         if self.gazetteer_cache.get("key") != key:
             self.gazetteer_cache = {
                 "key": key,
-                "value": Gazetteer(
-                    parties=[p.name for p in parties if p.kind != "site"],
-                    items=[i.name for i in items],
-                ),
+                "value": Gazetteer.of([(p.name, p.kind) for p in parties], [i.name for i in items]),
             }
         gazetteer: Gazetteer = self.gazetteer_cache["value"]
         return gazetteer

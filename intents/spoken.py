@@ -38,6 +38,7 @@ FILLERS = re.compile(
 )
 CODE_WORDS = r"(?:lot|batch|lots|batches)"
 _DIGIT_WORDS = "zero|one|two|three|four|five|six|seven|eight|nine"
+DIGITS = {word: str(number) for number, word in enumerate(_DIGIT_WORDS.split("|"))}
 
 
 def looks_spoken(text: str) -> bool:
@@ -56,6 +57,8 @@ def _code_part(token: str) -> str | None:
     word = token.lower()
     if word.isdigit():
         return word
+    if word in DIGITS:  # text2num leaves a lone small number as a word ("b one")
+        return DIGITS[word]
     if word in PHONETIC:
         return PHONETIC[word]
     if word in DASHES:
@@ -70,7 +73,8 @@ def _letter_leads_code(tokens: list[str], index: int) -> bool:
     word = tokens[index].lower()
     if len(word) != 1 or not word.isalpha() or index + 1 >= len(tokens):
         return False
-    if not tokens[index + 1].isdigit():
+    following = _code_part(tokens[index + 1])
+    if following is None or not following.isdigit():
         return False
     run = []
     for token in tokens[index + 1 :]:

@@ -53,6 +53,8 @@ __all__ = ["Gazetteer", "Parser", "clarifying_question", "lot_codes", "parse"]
 CLARIFY_BELOW = 0.6
 """Confidence under which a question gets a clarifying question."""
 NEAR_TIE = 0.03
+MIN_EVIDENCE = 1.5
+"""Without a lot, a question needs cues worth this much to be about anything."""
 """A runner-up this close to the best makes a near tie, which also gets one."""
 
 LOT_WORDS = frozenset({"lot", "lots", "batch", "batches", "#", "no", "no.", "number", "code", "nr"})
@@ -62,6 +64,15 @@ _NOT_CODE = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_NOT_LOT_BEFORE = frozenset(
+    (
+        "fsma", "iso", "gs1", "section", "rule", "page", "step", "top", "v", "complaint",
+        "complaints", "ticket", "case", "incident", "nc", "ncr", "nonconformance", "capa", "po",
+        "order", "invoice", "ref", "reference", "wo", "room", "bay", "line", "dock", "door",
+        "gate", "ext", "extension", "version", "ver", "shift", "aisle", "rack", "bin",
+    )
+)  # fmt: skip
+"""Words after which a number names something other than a lot ("complaint 881")."""
 _COUNT_WORDS = ["next", "last", "past", "previous", "within", "coming", "first"]
 _UNITS = ["day", "days", "week", "weeks", "month", "months", "year", "years"]
 _MEASURES = ["kg", "g", "lb", "lbs", "ea", "unit", "units", "case", "cases", "pallets", "l"]
@@ -74,6 +85,26 @@ class Gazetteer:
 
     parties: Sequence[str] = ()
     items: Sequence[str] = ()
+    suppliers: Sequence[str] = ()
+    """The parties that send us lots: naming one asks what they sent."""
+    customers: Sequence[str] = ()
+    """The parties we ship to (customers, distributors): naming one asks what they got."""
+
+    @classmethod
+    def of(cls, parties: Iterable[tuple[str, str]], items: Iterable[str]) -> Gazetteer:
+        """From (name, kind) pairs as in the master data; sites and carriers are no answer.
+
+        Example:
+            >>> Gazetteer.of([("Sysco", "customer"), ("Main plant", "site")], ["Oats"]).parties
+            ('Sysco',)
+        """
+        pairs = [(name, kind) for name, kind in parties if kind not in ("site", "carrier")]
+        return cls(
+            parties=tuple(name for name, _ in pairs),
+            items=tuple(items),
+            suppliers=tuple(name for name, kind in pairs if kind == "supplier"),
+            customers=tuple(name for name, kind in pairs if kind in ("customer", "distributor")),
+        )
 
 
 # The cues of each intent, in a small notation for spaCy Matcher patterns: tokens
@@ -92,12 +123,15 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("scope ... recall~", 1.0),
     ),
     "hold": (
-        ("put|place|placing|set|keep ... on hold", 3.5),
+        ("put|place|placing|set|keep|add ... hold", 3.5),
+        ("on hold", 1.5),
         ("^ hold", 3.0),
         ("^ please|pls|plz hold", 3.0),
         ("hold lot|lots|batch|batches|it|them|that", 2.5),
-        ("quarantine*", 3.0),
-        ("^ block|stop", 2.5),
+        ("quarantine|quarantined|quarantining", 3.0),
+        ("^ block|stop", 3.0),
+        ("a hold", 3.0),
+        ("pending|awaiting", 1.0),
         ("block|freeze lot|batch|it", 2.5),
         ("do not|n't ship", 2.0),
         ("hold ... until", 1.0),
@@ -108,16 +142,22 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("lift|remove|take|clear|unblock ... hold", 3.5),
         ("off hold", 3.5),
         ("unhold|unblock|unquarantine|unfreeze", 3.5),
+        ("un - hold|block|quarantine", 3.5),
+        ("from|of quarantine|hold", 4.0),
         ("free up", 2.0),
         ("ok|okay|good|clear to ship", 2.5),
     ),
     "common_source": (
         ("in common", 3.5),
-        ("common~", 2.0),
+        ("common~", 3.0),
+        ("intersection|intersect", 3.0),
         ("share|shared|sharing|shares", 2.5),
         ("same supplier|source|ingredient|input|lot|lots|raw", 2.0),
         ("overlap*", 2.5),
         ("both", 0.5),
+        ("in both", 2.0),
+        ("all of|three|four", 1.0),
+        ("vs|versus", 1.0),
         ("link|linked|connection|connect", 1.5),
     ),
     "mass_balance": (
@@ -128,7 +168,9 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("yield", 2.5),
         ("unaccounted", 3.0),
         ("account|accounted for", 2.0),
-        ("made ... vs|versus", 1.5),
+        ("made|produced|received|used|consumed|shipped|have ... vs|versus|against", 3.0),
+        ("produced|made consumed|used", 2.5),
+        ("consumed|used ... shipped", 2.0),
         ("add up", 2.0),
         ("missing|discrepancy|variance|shrink*", 1.5),
     ),
@@ -138,6 +180,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("test|tests|tested|testing|results", 1.5),
         ("quality", 2.0),
         ("sign|signed off", 2.0),
+        ("certificate of analysis", 3.0),
         ("signoff|sign-off|signed-off", 2.0),
         ("inspect*", 1.5),
         ("micro|microbiology|allergen|moisture|aflatoxin|salmonella|listeria|coa", 2.0),
@@ -150,8 +193,10 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("recipe~", 3.0),
         ("recipes", 3.0),
         ("formula~", 3.0),
-        ("formulation|formulas|reformulat*", 3.0),
-        ("change ?log|changelog", 2.0),
+        ("formulation|formulas", 3.0),
+        ("reformulat*", 3.0),
+        ("change log|history", 2.5),
+        ("changelog|change-log", 2.5),
         ("what|any changed|changes|change", 1.5),
         ("process change|changes", 2.0),
         ("version|versions", 1.0),
@@ -178,6 +223,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("ingredients", 2.5),
         ("input|inputs|components|materials|raw", 2.5),
         ("come|came|comes from", 3.0),
+        ("who sent|supplied|delivered|shipped us|it|that|this", 3.0),
         ("upstream", 3.0),
         ("source|sources|sourced", 2.0),
         ("origin|origins", 2.5),
@@ -200,9 +246,9 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("who got~", 3.0),
         ("who received|has|bought|took|gets|received|purchased", 3.0),
         ("who ... get", 2.5),
-        ("where|wher|whre|were did|does|do ... go", 3.0),
-        ("where|wher|whre ... gone|went|end|ended", 3.0),
-        ("where|wher|whre ... ship|shipped|sent", 2.0),
+        ("where|wher|whr|whre|were did|does|do ... go", 3.0),
+        ("where|wher|whr|whre ... gone|went|end|ended", 3.0),
+        ("where|wher|whr|whre ... ship|shipped|sent", 2.0),
         ("trace|traceability|genealogy|lineage", 1.0),
         ("shipped|ships|ship|shipping|delivered|sent", 1.5),
         ("customer|customers|client|clients|stores|retailers|distributors|consignees", 2.0),
@@ -211,15 +257,17 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("used in|for", 2.5),
         ("go|went|gone to", 2.0),
         ("where", 0.5),
-        ("which|what products|orders|lots contain|contained|used|use", 2.0),
+        ("which|what products|orders|lots|items ... contain|contained|used|use", 3.0),
+        ("came|come|comes out of", 1.0),
         ("goes|went|go into what|which", 2.0),
         ("finished|finish goods|products", 1.0),
         ("exposure|exposed|affected|impacted", 1.5),
         ("trace ... forward|forwards|out", 1.5),
         ("whereabouts|destination|destinations", 2.5),
+        ("distribution|distributed", 2.5),
     ),
     "supplier_lots": (
-        ("send|sent|deliver|delivered|deliveries|ship|shipped", 1.5),
+        ("send|sent|deliver|delivered|deliveries|ship|shipped|supply|supplied", 1.5),
         ("sent|send|deliver|delivered|ship|shipped us|me", 2.0),
         ("received|receive|get|got|receipts|bought|buy|purchased from", 3.0),
         ("from", 0.5),
@@ -228,7 +276,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
     ),
     "customer_lots": (
         ("did ... get|receive|buy|order|take|purchase", 1.5),
-        ("shipped|sent|delivered|ship|send|sold|sell to", 3.0),
+        ("shipped|sent|delivered|ship|send|sold|sell|went|go|gone|going|out to", 3.0),
         ("we|i ship|shipped|sent|send|deliver|delivered|sold", 1.5),
         ("orders|order|outbound|shipments", 1.0),
         ("customer|customers", 0.5),
@@ -243,6 +291,8 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("where is|are", 1.5),
         ("where ... stored|located|kept|sitting", 2.5),
         ("tell me about", 2.5),
+        ("^ is|are|was|were ... released|held|blocked|quarantined|cleared|expired", 5.0),
+        ("^ is|are|was|were ... on hold", 5.0),
         ("info|information|details|detail|facts|summary|overview", 2.5),
         ("look ?up|lookup", 2.5),
         ("made|produced|manufactured on|date", 2.0),
@@ -256,13 +306,20 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
     ),
     "help": (
         ("^ help", 5.0),
+        ("^ ?", 5.0),
         ("help me", 2.0),
-        ("what can you do", 5.0),
-        ("what do you do", 5.0),
-        ("how do|can i", 1.5),
+        ("what can|could|does|do you|tracebot|this|it do", 5.0),
+        ("what are you|tracebot for|about", 4.0),
+        ("how do|can i use|ask|talk", 4.0),
+        ("how do|can i", 1.0),
         ("commands|capabilities|features|usage|examples", 3.0),
         ("how does this|tracebot work", 4.0),
         ("what can i ask", 5.0),
+        ("can|could|should i ask|say|type", 4.0),
+        ("what do you know", 4.0),
+        ("how does ... work", 4.0),
+        ("my options", 4.0),
+        ("help", 2.0),
         ("who are you", 4.0),
     ),
 }
@@ -282,6 +339,18 @@ _NEGATIVE = re.compile(
     re.IGNORECASE,
 )
 """Everyday uses of the bot's words ("hold on", "a lot of", "recall what I said")."""
+_CHORES = re.compile(
+    r"^(?:(?:can|could|would) you |please |pls |hey )?"
+    r"(?:order|buy|book|call|remind|play|set (?:a|an|up)|convert|translate|schedule|email|text|"
+    r"cancel|turn (?:on|off)|open|close)\b|"
+    r"\b(?:minutes|agenda|slides|timesheet|rota|pizza|music|forklift|printer)\b",
+    re.IGNORECASE,
+)
+"""Requests a traceability assistant does not do, when they name no lot."""
+_TRANSFER = re.compile(
+    r"\b(?:receiv\w*|got|get|gets|bought|buy|order\w*|deliver\w*|ship\w*|sen[dt]|suppl\w*|"
+    r"lots?|batch\w*|receipts?|went|go|gone|took|take|purchas\w*|incoming|inbound|outbound|came|come|arriv\w*)\b"
+)
 
 
 def _clean(text: str) -> str:
@@ -344,8 +413,15 @@ def _lot_codes(doc: Doc) -> Doc:
                 previous in MONTHS or previous in ("in", "of", "since", "year")
             ):
                 continue
-            if previous in ("fsma", "iso", "gs1", "section", "rule", "page", "step", "top", "v"):
+            if previous in _NOT_LOT_BEFORE:
                 continue
+            if (
+                _YEAR.match(token.text)
+                and previous in ("the", "this", "our", "last", "next", "in")
+                and following.isalpha()
+                and following not in LOT_WORDS
+            ):
+                continue  # "the 2024 audit"
         found.append(Span(doc, token.i, token.i + 1, label="LOT"))
     if found:
         doc.ents = list(doc.ents) + found
@@ -465,8 +541,8 @@ class _Names:
                 if index + size > len(words) or (size == 2 and words[index + 1].i != token.i + 1):
                     continue
                 said = " ".join(t.lower_ for t in words[index : index + size])
-                hit = process.extractOne(said, self.choices, scorer=fuzz.ratio, score_cutoff=80)
-                if hit and len(hit[0]) >= 5 and (best is None or hit[1] > best[0]):
+                hit = process.extractOne(said, self.choices, scorer=fuzz.ratio, score_cutoff=85)
+                if hit and len(hit[0]) >= 4 and (best is None or hit[1] > best[0]):
                     best = (hit[1], self.alias_names[hit[0]])
         return best[1] if best else None
 
@@ -505,8 +581,18 @@ class Parser:
         said = cleaned.lower()
         party = party_hit[0] if party_hit else None
         item = item_hit[0] if item_hit else None
+        spans = [
+            (ent.start_char, ent.end_char)
+            for ent in doc.ents
+            if ent.label_ == "LOT" and ent.start not in name_tokens
+        ]
+        _direction(scores, said, spans)
         self._adjust(
-            scores, said, lots=lots, named=party is not None or _party_phrase(cleaned) is not None
+            scores,
+            said,
+            lots=lots,
+            named=party is not None or (item is None and _party_phrase(cleaned) is not None),
+            kind=self._kind(party),
         )
         ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
         (best, top), (_, second) = ranked[0], ranked[1]
@@ -515,11 +601,11 @@ class Parser:
             resolved = _follow(context, best, top, lots, said)
             if resolved is not None:
                 best, lots, top = resolved
-        if _NEGATIVE.search(said) and not lots:
+        if (_NEGATIVE.search(said) or _CHORES.search(said)) and not lots:
             return Intent("unknown", confidence=0.5)
+        if top < MIN_EVIDENCE and not lots:
+            return Intent("unknown", confidence=0.3)
         if top <= 0:
-            if not lots:
-                return Intent("unknown", confidence=0.3)
             best, top = "lot_info", 1.0
         if best in ("supplier_lots", "customer_lots") and party is None:
             with self._lock:
@@ -565,8 +651,22 @@ class Parser:
             scores[intent] += weight
         return scores
 
+    def _kind(self, party: str | None) -> str | None:
+        if party in self.gazetteer.suppliers:
+            return "supplier"
+        if party in self.gazetteer.customers:
+            return "customer"
+        return None
+
     @staticmethod
-    def _adjust(scores: dict[str, float], said: str, *, lots: tuple[str, ...], named: bool) -> None:
+    def _adjust(
+        scores: dict[str, float],
+        said: str,
+        *,
+        lots: tuple[str, ...],
+        named: bool,
+        kind: str | None = None,
+    ) -> None:
         """What a question names steers it: lots make it about lots, a party about a window."""
         if lots:
             for intent in ("supplier_lots", "customer_lots", "expiring"):
@@ -574,16 +674,20 @@ class Parser:
             scores["formula_changes"] -= 0.5  # "which recipe made lot 4471?" asks for the version
             scores["help"] -= 3.0
             if len(lots) > 1:
-                scores["common_source"] += 1.0
+                scores["common_source"] += 3.0 if scores["common_source"] > 0 else 1.0
             else:
                 scores["common_source"] -= 1.5
             if re.search(r"\bexpir|\bbest before\b|\bgo(?:es)? off\b|\bshelf life\b", said):
                 scores["lot_info"] += 2.5  # "when does 4471 expire?"
         else:
             for intent in LOT_INTENTS:
-                scores[intent] -= 1.5
-            scores["formula_changes"] += 0.5
-            if named:
+                scores[intent] -= 2.0
+            if scores["formula_changes"] > 0:
+                scores["formula_changes"] += 0.5
+            if kind is not None and _TRANSFER.search(said):
+                # The master data knows who sends and who gets: "what did Sysco receive?"
+                scores[f"{kind}_lots"] += 4.0
+            if named and _TRANSFER.search(said):
                 scores["supplier_lots"] += 1.0
                 scores["customer_lots"] += 1.0
                 if re.search(
@@ -592,12 +696,63 @@ class Parser:
                     r"\b(?:sent|send|ship(?:ped)?|deliver\w*|sold) (?:us|me)\b", said
                 ):
                     scores["customer_lots"] += 2.0
-                if re.search(
+                if re.search(r"\bfrom us\b", said):
+                    scores["customer_lots"] += 3.0
+                elif re.search(
                     r"\b(?:send|sent|ship(?:ped)?|deliver\w*|sold) (?:us|me)\b|\bfrom\b", said
                 ):
                     scores["supplier_lots"] += 1.0
         if re.search(r"\bmock recall\b", said):
             scores["recall"] += 2.0
+
+
+# Words that relate two lots one way or the other, by where the lot stands:
+# (pattern, the intent when a lot follows it, the intent when the lots come before it).
+# "what went into 4471" asks upstream; "what did 4471 go into" asks downstream.
+_RELATIONS = tuple(
+    (re.compile(pattern), after, before)
+    for pattern, after, before in (
+        (
+            r"\b(?:go|goes|went|gone|going|put)\s+in(?:to|\s+to)\b",
+            "trace_backward",
+            "trace_forward",
+        ),
+        (r"\bmade\s+(?:from|with|of|out\s+of|using)\b", "trace_forward", "trace_backward"),
+        (r"\bc[oa]mes?\s+(?:out\s+of|from)\b", "trace_forward", "trace_backward"),
+        (r"\bused\s+(?:in|for)\b", "trace_backward", "trace_forward"),
+        (r"\bused?\s+to\s+(?:make|produce)\b", "trace_backward", "trace_forward"),
+        (r"\bcontain(?:s|ed)?\b", "trace_forward", "trace_backward"),
+        (r"\b(?:is|are|was|were)\s+in\b", "trace_backward", None),
+        (
+            r"\b(?:made|make|produced)\s+(?=(?:lot\s+|batch\s+)?[a-z0-9-]*\d)",
+            "trace_backward",
+            None,
+        ),
+        (
+            r"\b(?:used|uses)\s+(?=(?:[a-z]+\s+)?(?:lot\s+|batch\s+)?[a-z0-9-]*\d)",
+            "trace_forward",
+            None,
+        ),
+    )
+)
+
+
+def _direction(scores: dict[str, float], said: str, lots: list[tuple[int, int]]) -> None:
+    """Settle upstream against downstream by the order of the relating words and the lots."""
+    if not lots:
+        return
+    for pattern, after, before in _RELATIONS:
+        for match in pattern.finditer(said):
+            if any(start >= match.end() for start, _ in lots):
+                chosen = after
+            elif before is not None and all(end <= match.start() for _, end in lots):
+                chosen = before
+            else:
+                continue
+            other = "trace_forward" if chosen == "trace_backward" else "trace_backward"
+            scores[chosen] += 3.0
+            scores[other] -= 3.0
+            return
 
 
 def _follow(
@@ -627,7 +782,7 @@ _WINDOW_START = (
 def _party_phrase(text: str) -> str | None:
     """A name as said, when no gazetteer knows it: "what did <name> send us", "shipped to <name>"."""
     patterns = (
-        r"\bdid\s+(.+?)\s+(?:send|get|receive|buy|order|take|deliver|ship|purchase)\b",
+        r"\bdid\s+(.+?)\s+(?:send|get|receive|buy|order|take|deliver|ship|purchase|supply|sell)\b",
         r"\b(?:to|from|for)\s+(.+?)(?=\s+(?:" + _WINDOW_START + r")\b|\s*[?.!]|\s*$)",
     )
     for pattern in patterns:
@@ -656,7 +811,12 @@ def _item_phrase(text: str) -> str | None:
     match = re.search(
         r"\b(?:recipe|formula|process)\s+(?:for|of)\s+(?:the\s+)?([\w -]+)", text, re.IGNORECASE
     )
-    return match[1].strip(" ?.") if match else None
+    if match:
+        return match[1].strip(" ?.")
+    match = re.search(
+        r"\b(?:the|our)\s+([a-z][\w -]*?)\s+(?:recipe|formula|process)\b", text, re.IGNORECASE
+    )
+    return match[1].strip() if match else None
 
 
 def clarifying_question(intent: Intent) -> str | None:
@@ -704,9 +864,17 @@ def parse(
     text: str, *, today: date, gazetteer: Gazetteer | None = None, context: Intent | None = None
 ) -> Intent:
     """The intent of a typed or spoken question (parsers are cached per gazetteer)."""
-    frozen = None if gazetteer is None else replace(
-        gazetteer, parties=tuple(gazetteer.parties), items=tuple(gazetteer.items)
-    )  # fmt: skip
+    frozen = (
+        None
+        if gazetteer is None
+        else replace(
+            gazetteer,
+            parties=tuple(gazetteer.parties),
+            items=tuple(gazetteer.items),
+            suppliers=tuple(gazetteer.suppliers),
+            customers=tuple(gazetteer.customers),
+        )
+    )
     return _parser(frozen).parse(text, today=today, context=context)
 
 

@@ -183,3 +183,53 @@ def test_cli_scan_of_a_file_that_is_no_photo_says_so(tmp_path: Path) -> None:
         == "The file is not an image TraceBot can read (PNG, JPEG, WebP...)."
     )
     assert "Traceback" not in result.stderr
+
+
+def test_cli_parse_conversation_carries_the_lot(tmp_path: Path) -> None:
+    lines = "who got lot 4471?\nwhat about 4480?\nand what went into it?\nthanks!\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "parse", "--today", "2026-11-25", "--conversation"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    parsed = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(p["intent"], p["lots"]) for p in parsed] == [
+        ("trace_forward", ["4471"]),
+        ("trace_forward", ["4480"]),
+        ("trace_backward", ["4480"]),
+        ("unknown", []),
+    ]
+    assert all(p["clarify"] is None for p in parsed)
+
+
+def test_cli_parse_with_a_database_names_parties_as_in_the_master_data(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    assert tracebot("init", "--db", sqlite_url).returncode == 0
+    assert (
+        tracebot(
+            "import", "csv", str(write_plant(tmp_path / "plant")), "--db", sqlite_url
+        ).returncode
+        == 0
+    )
+
+    done = tracebot(
+        "parse", "what did sysco get last month", "--db", sqlite_url, "--today", "2026-11-25"
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) | {"confidence": None} == {
+        "intent": "customer_lots",
+        "lots": [],
+        "party": "Sysco",
+        "item": None,
+        "since": "2026-10-01",
+        "until": "2026-10-31",
+        "confidence": None,
+        "clarify": None,
+    }

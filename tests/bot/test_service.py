@@ -176,3 +176,34 @@ def test_scan_of_a_photo_without_barcode_advises_a_retake(sqlite_url: str) -> No
     result = scan(service(sqlite_url), blank.getvalue(), today=TODAY)
 
     assert (result.answer.ok, result.answer.text) == (False, RETAKE)
+
+
+def test_ask_follow_up_in_a_thread_reuses_its_lot(plant: str) -> None:
+    trace = service(plant)
+    trace.ask("what went into lot B-1?", today=TODAY, thread="C1:1700000000.000100")
+
+    follow_up = trace.ask("and who got it?", today=TODAY, thread="C1:1700000000.000100")
+    elsewhere = trace.ask("and who got it?", today=TODAY, thread="C1:1700000000.000999")
+
+    assert (follow_up.intent, follow_up.query["lots"]) == ("trace_forward", ["B-1"])
+    assert follow_up.ok
+    assert not elsewhere.ok  # another thread has no lot to reuse
+
+
+def test_ask_a_heard_code_without_its_dash_finds_the_lot(plant: str) -> None:
+    answer = service(plant).ask("what went into lot b one", today=TODAY)
+
+    assert answer.ok
+    assert answer.query["lots"] == ["B-1"]
+    assert answer.query["heard"] == ["B1"]
+
+
+def test_ask_a_tied_question_gets_a_question_back(plant: str) -> None:
+    answer = service(plant).ask("trace 4471", today=TODAY)
+
+    assert not answer.ok
+    assert answer.data["reason"] == "unclear"
+    assert answer.data["options"] == ["trace_forward", "trace_backward"] or answer.data[
+        "options"
+    ] == ["trace_backward", "trace_forward"]
+    assert answer.text == answer.data["clarify"] and "4471" in answer.text

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from intents.dates import window
-from intents.text import Gazetteer, lot_codes, parse
+from intents.text import Gazetteer, clarifying_question, lot_codes, parse
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 GAZETTEER = Gazetteer(
@@ -145,3 +145,116 @@ def test_parse_understands_recogniser_text(said: str, intent: str, lots: list[st
 
 def test_parse_leaves_typed_digits_alone() -> None:
     assert list(parse("who got lot 4471 and 4480?", today=TODAY).lots) == ["4471", "4480"]
+
+
+KINDS = Gazetteer.of(
+    [("Acme Grain Co.", "supplier"), ("Sysco", "customer"), ("Hillside plant", "site")],
+    ["Honey Almond Granola 500 g"],
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "party"),
+    [
+        ("which lots has sysco received", "customer_lots", "Sysco"),
+        ("acme deliveries this month", "supplier_lots", "Acme Grain Co."),
+        ("sysco deliveries this month", "customer_lots", "Sysco"),
+        ("what did acmee send us last month", "supplier_lots", "Acme Grain Co."),
+        ("what did Golden Fields Farm supply this month", "supplier_lots", "Golden Fields Farm"),
+        ("the truck from Acme is late again", "unknown", None),
+    ],
+)
+def test_the_master_data_says_who_sends_and_who_gets(
+    text: str, intent: str, party: str | None
+) -> None:
+    got = parse(text, today=TODAY, gazetteer=KINDS)
+    assert (got.intent, got.party) == (intent, party)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("what went into 4471?", "trace_backward"),
+        ("what did 4471 go into?", "trace_forward"),
+        ("what was made from 240115-03?", "trace_forward"),
+        ("what was 240115-03 made from?", "trace_backward"),
+        ("which products contain lot SALT-77?", "trace_forward"),
+        ("what was L-2024-0113 used in?", "trace_forward"),
+        ("what did we use to make 240115-03", "trace_backward"),
+        ("which oat lots made L-2024-0113", "trace_backward"),
+        ("what used oil lot OIL-3301", "trace_forward"),
+        ("which honey lot is in 4402?", "trace_backward"),
+    ],
+)
+def test_the_order_of_words_and_lot_sets_the_direction(text: str, intent: str) -> None:
+    assert parse(text, today=TODAY).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "lots"),
+    [
+        ("is 5120 on hold?", "lot_info", ["5120"]),
+        ("Is lot 5120 released?", "lot_info", ["5120"]),
+        ("place a hold on 5133", "hold", ["5133"]),
+        ("release a12b from quarantine", "release", ["A12B"]),
+        ("un-hold b-2291", "release", ["B-2291"]),
+        ("common ingredients between 4471 and 5133", "common_source", ["4471", "5133"]),
+        ("which supplier lot is behind all of 4471, 5120 and 5133", "common_source",
+         ["4471", "5120", "5133"]),
+        ("produced consumed shipped on hand for 4402", "mass_balance", ["4402"]),
+        ("<https://x.example/c/881|complaint 881> what do 4471 and 4480 share?",
+         "common_source", ["4471", "4480"]),
+    ],
+)  # fmt: skip
+def test_parse_reads_statuses_holds_and_shared_sources(
+    text: str, intent: str, lots: list[str]
+) -> None:
+    got = parse(text, today=TODAY)
+    assert (got.intent, list(got.lots)) == (intent, lots)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks!",
+        "good morning team :sunny:",
+        "can you order 500 kg of oats from Acme",
+        "remind me to call Sysco at 4",
+        "the 2024 audit went well",
+        "how do I request time off",
+        "release the kraken",
+        "who won the game last night",
+    ],
+)
+def test_everyday_chat_is_unknown(text: str) -> None:
+    got = parse(text, today=TODAY, gazetteer=KINDS)
+    assert (got.intent, got.lots) == ("unknown", ())
+
+
+@pytest.mark.parametrize(
+    "text", ["?", "what kind of questions can I ask?", "what can tracebot do", "how do I use this"]
+)
+def test_help_in_many_words(text: str) -> None:
+    assert parse(text, today=TODAY).intent == "help"
+
+
+def test_follow_ups_reuse_the_lot_or_the_intent() -> None:
+    first = parse("who got lot 4471?", today=TODAY)
+    other_lot = parse("what about 4480?", today=TODAY, context=first)
+    assert (other_lot.intent, other_lot.lots) == ("trace_forward", ("4480",))
+    other_question = parse("and what went into it?", today=TODAY, context=first)
+    assert (other_question.intent, other_question.lots) == ("trace_backward", ("4471",))
+    spoken = parse(
+        "and where did it go", today=TODAY, context=parse("tell me about lot 5120", today=TODAY)
+    )
+    assert (spoken.intent, spoken.lots) == ("trace_forward", ("5120",))
+    fresh = parse("what expires this week", today=TODAY, context=first)
+    assert (fresh.intent, fresh.lots) == ("expiring", ())
+
+
+def test_a_tie_or_weak_parse_gets_a_clarifying_question() -> None:
+    tied = parse("trace 4471", today=TODAY)
+    question = clarifying_question(tied)
+    assert question is not None and "4471" in question
+    assert clarifying_question(parse("who got lot 4471?", today=TODAY)) is None
+    assert clarifying_question(parse("hello there", today=TODAY)) is None
