@@ -8,8 +8,11 @@ finds party and item names from the database (aliases such as "acme" or "fresh
 mart" too), with fuzzy matching (rapidfuzz) for typos; a Matcher finds the cues of
 each intent, key words tolerating one typo ("recal", "reconcle").
 
-Each intent's cues add up to a score; the best scores become candidates with a
-confidence. A question whose best candidate is weak, or nearly tied with the
+Each intent's cues add up to a score, steered by what the question names (lots,
+a supplier or a customer) and by word order ("what went into 4471" against "what
+did 4471 go into"); a small TextCategorizer trained on the corpus
+(intents.classifier) votes beside the rules when it is sure. The best scores
+become candidates with a confidence. A question whose best candidate is weak, or nearly tied with the
 next, carries a clarifying question instead of a silent guess. Recogniser text
 ("lot four four seven one") is first turned into typed form (intents.spoken).
 A follow-up ("and where did it go?", "what about 4480?") reuses the lots and
@@ -18,7 +21,7 @@ intent of the previous question when given that Intent as ``context``.
 Example:
     >>> from datetime import date
     >>> parse("<@U024BE7LH> who got lot 4471?", today=date(2026, 11, 25)).as_dict()
-    {'intent': 'trace_forward', 'lots': ['4471'], 'party': None, 'item': None, 'since': None, 'until': None, 'confidence': 0.89}
+    {'intent': 'trace_forward', 'lots': ['4471'], 'party': None, 'item': None, 'since': None, 'until': None, 'confidence': 0.97}
     >>> parse("what do 4471 and 4480 have in common", today=date(2026, 11, 25)).intent
     'common_source'
     >>> first = parse("who got 4471", today=date(2026, 11, 25))
@@ -44,6 +47,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex
 
+from intents.classifier import classifier, features
 from intents.dates import MONTHS, WEEKDAYS, window
 from intents.model import LOT_INTENTS, Intent
 from intents.spoken import looks_spoken, normalise_spoken
@@ -53,6 +57,10 @@ __all__ = ["Gazetteer", "Parser", "clarifying_question", "lot_codes", "parse"]
 CLARIFY_BELOW = 0.6
 """Confidence under which a question gets a clarifying question."""
 NEAR_TIE = 0.03
+CLASSIFIER_WEIGHT = 6.0
+"""How much the TextCategorizer's probabilities count beside the rules' cue scores."""
+CLASSIFIER_SURE = 0.3
+"""The classifier votes only when its best intent has at least this probability."""
 MIN_EVIDENCE = 1.5
 """Without a lot, a question needs cues worth this much to be about anything."""
 """A runner-up this close to the best makes a near tie, which also gets one."""
@@ -132,7 +140,10 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("^ block|stop", 3.0),
         ("a hold", 3.0),
         ("pending|awaiting", 1.0),
-        ("block|freeze lot|batch|it", 2.5),
+        ("block|freeze|lock lot|batch|it", 2.5),
+        ("^ lock|freeze", 3.0),
+        ("qa|qc|quality hold", 3.0),
+        ("hold", 1.0),
         ("do not|n't ship", 2.0),
         ("hold ... until", 1.0),
     ),
@@ -152,7 +163,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("common~", 3.0),
         ("intersection|intersect", 3.0),
         ("share|shared|sharing|shares", 2.5),
-        ("same supplier|source|ingredient|input|lot|lots|raw", 2.0),
+        ("same ... supplier|source|ingredient|ingredients|input|inputs|lot|lots|raw|material", 2.5),
         ("overlap*", 2.5),
         ("both", 0.5),
         ("in both", 2.0),
@@ -164,6 +175,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("reconcil*", 3.5),
         ("reconcile~", 3.0),
         ("mass balance~", 3.5),
+        ("mass bal", 3.5),
         ("balance~", 2.5),
         ("yield", 2.5),
         ("unaccounted", 3.0),
@@ -172,7 +184,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("produced|made consumed|used", 2.5),
         ("consumed|used ... shipped", 2.0),
         ("add up", 2.0),
-        ("missing|discrepancy|variance|shrink*", 1.5),
+        ("missing|discrepancy|variance|shrinkage|unexplained", 2.5),
     ),
     "qc_status": (
         ("qc|qa", 2.5),
@@ -317,6 +329,8 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("what can i ask", 5.0),
         ("can|could|should i ask|say|type", 4.0),
         ("what do you know", 4.0),
+        ("what sort|kind|type of things|questions", 4.0),
+        ("can you answer|handle", 3.0),
         ("how does ... work", 4.0),
         ("my options", 4.0),
         ("help", 2.0),
@@ -335,7 +349,8 @@ _NEGATIVE = re.compile(
     r"\b(?:do you|i|can you|to) recall\b|\brecall (?:what|when|if|how|who|whether)\b|"
     r"\brelease (?:notes?|date|party|version)\b|\bpress release\b|"
     r"\bparking\b|\bweather\b|\bjoke\b|\blunch\b|\bcanteen\b|\bcafeteria\b|\bpancakes?\b|"
-    r"\bvacation\b|\bholiday\b|\bpayroll\b|\bpassword\b|\bwifi\b|\bbirthday\b",
+    r"\bvacation\b|\bholiday\b|\bpayroll\b|\bpassword\b|\bwifi\b|\bbirthday\b|"
+    r"\btime off\b|\bdays? off\b|\bsick\b|\bexpenses?\b|\bbadge\b|\bhr\b|\bmenu\b",
     re.IGNORECASE,
 )
 """Everyday uses of the bot's words ("hold on", "a lot of", "recall what I said")."""
@@ -564,6 +579,7 @@ class Parser:
                 self.cues.add(key, [[_token_pattern(word) for word in words]])
         self.parties = _Names(self.nlp, self.gazetteer.parties)
         self.items = _Names(self.nlp, self.gazetteer.items)
+        self.classifier = classifier()
         self._lock = threading.Lock()
 
     def parse(self, text: str, *, today: date, context: Intent | None = None) -> Intent:
@@ -574,6 +590,7 @@ class Parser:
             scores = self._scores(doc)
             party_hit = self.parties.exact(doc)
             item_hit = self.items.exact(doc)
+            votes = self.classifier.cats(features(doc)) if self.classifier else {}
         name_tokens = {t.i for hit in (party_hit, item_hit) if hit for t in hit[1]}
         lots = tuple(dict.fromkeys(
             ent.text.upper() for ent in doc.ents if ent.label_ == "LOT" and ent.start not in name_tokens
@@ -596,11 +613,22 @@ class Parser:
         )
         ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
         (best, top), (_, second) = ranked[0], ranked[1]
-        follow_up = context is not None and context.intent not in ("unknown", "help")
-        if follow_up and context is not None:
+        resolved = None
+        if context is not None and context.intent not in ("unknown", "help"):
             resolved = _follow(context, best, top, lots, said)
-            if resolved is not None:
-                best, lots, top = resolved
+        if resolved is not None:
+            best, lots, top = resolved
+        elif votes and max(votes.values()) >= CLASSIFIER_SURE:
+            # The classifier votes beside the rules, for the intents that fit what was
+            # named: lot questions need a lot, and a question naming a lot is no chat.
+            for intent, probability in votes.items():
+                if (intent in LOT_INTENTS and not lots) or (intent == "unknown" and lots):
+                    continue
+                scores[intent] = scores.get(intent, 0.0) + CLASSIFIER_WEIGHT * probability
+            ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
+            (best, top), (_, second) = ranked[0], ranked[1]
+            if best == "unknown":
+                return Intent("unknown", confidence=round(min(0.97, 0.5 + 0.07 * top), 2))
         if (_NEGATIVE.search(said) or _CHORES.search(said)) and not lots:
             return Intent("unknown", confidence=0.5)
         if top < MIN_EVIDENCE and not lots:
@@ -630,7 +658,7 @@ class Parser:
             alternatives=tuple(
                 (name, round(min(0.97, 0.5 + 0.07 * score), 2))
                 for name, score in ranked[1:3]
-                if score > 0
+                if score > 0 and name != "unknown"
             ),
         )
 
@@ -671,7 +699,12 @@ class Parser:
         if lots:
             for intent in ("supplier_lots", "customer_lots", "expiring"):
                 scores[intent] -= 2.0
-            scores["formula_changes"] -= 0.5  # "which recipe made lot 4471?" asks for the version
+            if re.search(r"\b(?:recipe|formula|version)\b", said):
+                scores["formula_changes"] += (
+                    2.0  # "which recipe made lot 4471?" asks for the version
+                )
+            else:
+                scores["formula_changes"] -= 0.5
             scores["help"] -= 3.0
             if len(lots) > 1:
                 scores["common_source"] += 3.0 if scores["common_source"] > 0 else 1.0
@@ -717,12 +750,17 @@ _RELATIONS = tuple(
             "trace_backward",
             "trace_forward",
         ),
-        (r"\bmade\s+(?:from|with|of|out\s+of|using)\b", "trace_forward", "trace_backward"),
+        (
+            r"\b(?:made|make|makes|making)\s+(?:from|with|of|out\s+of|using)\b",
+            "trace_forward",
+            "trace_backward",
+        ),
         (r"\bc[oa]mes?\s+(?:out\s+of|from)\b", "trace_forward", "trace_backward"),
         (r"\bused\s+(?:in|for)\b", "trace_backward", "trace_forward"),
         (r"\bused?\s+to\s+(?:make|produce)\b", "trace_backward", "trace_forward"),
         (r"\bcontain(?:s|ed)?\b", "trace_forward", "trace_backward"),
-        (r"\b(?:is|are|was|were)\s+in\b", "trace_backward", None),
+        (r"\b(?:is|are|was|were)\s+in\b(?!\s*[?.!]?\s*$)", "trace_backward", None),
+        (r"\bin\s*[?.!]?\s*$", None, "trace_forward"),  # "which lots is 4471 in?"
         (
             r"\b(?:made|make|produced)\s+(?=(?:lot\s+|batch\s+)?[a-z0-9-]*\d)",
             "trace_backward",
@@ -743,7 +781,7 @@ def _direction(scores: dict[str, float], said: str, lots: list[tuple[int, int]])
         return
     for pattern, after, before in _RELATIONS:
         for match in pattern.finditer(said):
-            if any(start >= match.end() for start, _ in lots):
+            if after is not None and any(start >= match.end() for start, _ in lots):
                 chosen = after
             elif before is not None and all(end <= match.start() for _, end in lots):
                 chosen = before

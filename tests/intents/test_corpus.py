@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from intents.classifier import classifier
 from intents.model import INTENTS
 from intents.text import Gazetteer, Parser
 from storage.demo_plant import ITEMS, PARTIES
@@ -68,3 +69,11 @@ def test_every_intent_is_recalled(
     for name in INTENTS:
         pairs = [(row, got) for row, got in parsed if row["intent"] == name]
         assert accuracy(pairs, "intent") >= 0.9, name
+
+
+def test_the_shipped_classifier_votes_for_how_people_ask() -> None:
+    model = classifier()
+    assert model is not None, "run: python -m intents.classifier tests/data/utterances.jsonl"
+    votes = model.cats("could you let me know who we sold lot LOTCODE to ?")
+    assert max(votes, key=lambda name: votes[name]) == "trace_forward"
+    assert abs(sum(votes.values()) - 1.0) < 1e-3
