@@ -86,6 +86,69 @@ def _letter_leads_code(tokens: list[str], index: int) -> bool:
     return True
 
 
+_NOT_PREFIX = frozenset(
+    [
+        "lot",
+        "lots",
+        "batch",
+        "batches",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "on",
+        "in",
+        "for",
+        "to",
+        "from",
+        "is",
+        "was",
+        "what",
+        "where",
+        "who",
+        "which",
+        "did",
+        "does",
+        "do",
+        "it",
+        "its",
+        "that",
+        "this",
+    ]
+)
+
+
+def _prefix_before_dash(tokens: list[str], index: int) -> tuple[str, int] | None:
+    """Letters spelled, or one short word, then "dash" and a digit: a code's head.
+
+    Returns the head in upper case and where "dash" stands, or None.
+    """
+    letters = ""
+    end = index
+    while end < len(tokens):
+        word = tokens[end].lower()
+        if len(word) == 1 and word.isalpha():
+            letters += word.upper()
+        elif word in PHONETIC:
+            letters += PHONETIC[word]
+        else:
+            break
+        end += 1
+    if not letters:
+        word = tokens[index].lower()
+        if not (word.isalpha() and 2 <= len(word) <= 6 and word not in _NOT_PREFIX):
+            return None
+        letters, end = word.upper(), index + 1
+    if end + 1 >= len(tokens) or tokens[end].lower() not in DASHES:
+        return None
+    following = _code_part(tokens[end + 1])
+    if following is None or not following.isdigit():
+        return None
+    return letters, end
+
+
 def normalise_spoken(text: str) -> str:
     """Recogniser text with number words as digits and spelled codes joined."""
     said = FILLERS.sub("", text.lower()).strip()
@@ -106,6 +169,15 @@ def normalise_spoken(text: str) -> str:
             index + 1 < len(tokens) and tokens[index].isdigit() and tokens[index + 1].isdigit()
         )
         leads = _letter_leads_code(tokens, index)
+        prefix = _prefix_before_dash(tokens, index)
+        if prefix:  # "salt dash seventy seven", "h n dash 0877": the letters lead the code
+            code = prefix[0]
+            index = prefix[1]
+            while index < len(tokens) and (piece := _code_part(tokens[index])) is not None:
+                code += piece
+                index += 1
+            out.append(code.strip("-"))
+            continue
         part = token.upper() if leads else _code_part(token)
         if part is not None and (
             after_code_word or digits_ahead or token.lower() in PHONETIC or leads

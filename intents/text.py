@@ -180,7 +180,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("yield", 2.5),
         ("unaccounted", 3.0),
         ("account|accounted for", 2.0),
-        ("made|produced|received|used|consumed|shipped|have ... vs|versus|against", 3.0),
+        ("made|make|produced|received|used|consumed|shipped|ship|have ... vs|versus|against", 3.0),
         ("produced|made consumed|used", 2.5),
         ("consumed|used ... shipped", 2.0),
         ("add up", 2.0),
@@ -243,6 +243,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("what is in", 2.0),
         ("what was|is in", 1.5),
         ("backward*|back", 1.5),
+        ("backward|backwards|bwd", 1.0),
         ("trace ... back|backwards", 1.5),
         ("backtrace", 3.0),
         ("trace|traceability|genealogy|lineage", 1.0),
@@ -266,6 +267,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("customer|customers|client|clients|stores|retailers|distributors|consignees", 2.0),
         ("downstream", 3.0),
         ("forward*", 2.0),
+        ("fwd|fw", 2.0),
         ("used in|for", 2.5),
         ("go|went|gone to", 2.0),
         ("where", 0.5),
@@ -281,7 +283,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
     "supplier_lots": (
         ("send|sent|deliver|delivered|deliveries|ship|shipped|supply|supplied", 1.5),
         ("sent|send|deliver|delivered|ship|shipped us|me", 2.0),
-        ("received|receive|get|got|receipts|bought|buy|purchased from", 3.0),
+        ("received|receive|get|got|receipts|bought|buy|purchased ... from", 3.0),
         ("from", 0.5),
         ("receiving|receipts|inbound|deliveries", 2.0),
         ("supplier|suppliers|vendor", 1.0),
@@ -416,7 +418,7 @@ def _lot_codes(doc: Doc) -> Doc:
                 and previous in ("and", "&", "or", "/", ",", "plus")
                 and found[-1].end >= token.i - 2
             )
-            or (bool(found) and found[-1].end == token.i - 1 and doc[token.i - 1].text in ",/")
+            or (bool(found) and found[-1].end == token.i - 1 and doc[token.i - 1].text in ",/+&")
         )
         if not named:
             if _NOT_CODE.match(token.text):
@@ -642,8 +644,8 @@ class Parser:
         if best in ("formula_changes", "expiring") and item is None:
             with self._lock:
                 item = self.items.fuzzy(doc, {t.i for ent in doc.ents for t in ent})
-            if item is None and best == "formula_changes":
-                item = _item_phrase(cleaned)
+            if item is None:
+                item = _item_phrase(cleaned) if best == "formula_changes" else _expiring_item(said)
         since, until = window(cleaned, today, future=best == "expiring")
         margin = top - max(second, 0.0)
         confidence = min(0.97, 0.5 + 0.07 * top + 0.06 * margin)
@@ -729,6 +731,8 @@ class Parser:
                     r"\b(?:sent|send|ship(?:ped)?|deliver\w*|sold) (?:us|me)\b", said
                 ):
                     scores["customer_lots"] += 2.0
+                if re.search(r"\b(?:we|i)\s+(?:receive|received|get|got|buy|bought)\b", said):
+                    scores["supplier_lots"] += 2.0
                 if re.search(r"\bfrom us\b", said):
                     scores["customer_lots"] += 3.0
                 elif re.search(
@@ -761,6 +765,7 @@ _RELATIONS = tuple(
         (r"\bcontain(?:s|ed)?\b", "trace_forward", "trace_backward"),
         (r"\b(?:is|are|was|were)\s+in\b(?!\s*[?.!]?\s*$)", "trace_backward", None),
         (r"\bin\s*[?.!]?\s*$", None, "trace_forward"),  # "which lots is 4471 in?"
+        (r"\buse[sd]?\s*[?.!]?\s*$", None, "trace_backward"),  # "which oat lot did 12 use?"
         (
             r"\b(?:made|make|produced)\s+(?=(?:lot\s+|batch\s+)?[a-z0-9-]*\d)",
             "trace_backward",
@@ -855,6 +860,53 @@ def _item_phrase(text: str) -> str | None:
         r"\b(?:the|our)\s+([a-z][\w -]*?)\s+(?:recipe|formula|process)\b", text, re.IGNORECASE
     )
     return match[1].strip() if match else None
+
+
+_NOT_ITEMS = frozenset(
+    [
+        "lots",
+        "lot",
+        "stock",
+        "products",
+        "product",
+        "batches",
+        "batch",
+        "anything",
+        "items",
+        "item",
+        "inventory",
+        "goods",
+        "things",
+        "materials",
+        "what",
+        "which",
+        "any",
+        "will",
+        "is",
+        "are",
+        "was",
+        "going",
+        "due",
+        "to",
+        "about",
+        "set",
+    ]
+)
+
+
+def _expiring_item(said: str) -> str | None:
+    """The product of "any oat clusters expiring next week", as said."""
+    match = re.search(
+        r"\b(?:any|which|what|our|are any|is any)\s+([a-z][a-z -]*?)\s+"
+        r"(?:expir\w*|going out of date|go(?:ing|es)? off|(?:is|are)\s+expir\w*)",
+        said,
+    )
+    if match is None:
+        return None
+    words = [w for w in match[1].split() if w not in ("of", "the", "our")]
+    if not words or any(word in _NOT_ITEMS for word in words):
+        return None
+    return " ".join(words)
 
 
 def clarifying_question(intent: Intent) -> str | None:

@@ -258,3 +258,28 @@ def test_a_tie_or_weak_parse_gets_a_clarifying_question() -> None:
     assert question is not None and "4471" in question
     assert clarifying_question(parse("who got lot 4471?", today=TODAY)) is None
     assert clarifying_question(parse("hello there", today=TODAY)) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "lots"),
+    [
+        ("where did salt dash seventy seven end up", ["SALT-77"]),
+        ("what's the production date on h n dash zero eight seven seven", ["HN-0877"]),
+        ("where is lot oil dash thirty three oh one stored", ["OIL-3301"]),
+        ("recall scope for r s dash one one eight", ["RS-118"]),
+        ("who got lot b dash one", ["B-1"]),
+    ],
+)
+def test_spoken_letters_or_a_word_before_dash_lead_the_code(said: str, lots: list[str]) -> None:
+    assert list(parse(said, today=TODAY).lots) == lots
+
+
+def test_an_unknown_product_expiring_is_named_as_said() -> None:
+    got = parse("any oat clusters expiring before December 1st", today=TODAY)
+    assert (got.intent, got.item, got.since, got.until) == (
+        "expiring",
+        "oat clusters",
+        None,
+        date(2026, 11, 30),
+    )
+    assert parse("what will expire in january", today=TODAY).item is None
