@@ -1,16 +1,24 @@
-"""The HTTP app: liveness and EPCIS capture (the REST API grows here).
+"""The HTTP app: liveness, events and EPCIS capture, and the Slack endpoint.
 
 ``create_app(settings)`` builds the FastAPI app; routes only convert between
 HTTP and the storage and engine calls. Errors have one body shape:
 ``{"error": {"code": ..., "message": ..., "path"?: ...}}``.
+
+With SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET set, ``POST /slack/events`` takes
+Slack's events, slash commands and button clicks (or Socket Mode connects out);
+with TRACEBOT_ALERT_CHANNEL too, a background task posts stored alerts there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
-from typing import Annotated, Any
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
@@ -18,6 +26,9 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.settings import Settings
 from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from bot.service import TraceService
 
 __all__ = ["ApiError", "create_app"]
 
@@ -70,11 +81,77 @@ def _key_checker(settings: Settings, *, always: bool) -> Any:
     return check
 
 
-def create_app(settings: Settings) -> FastAPI:
+def service_factory(settings: Settings) -> Callable[[], TraceService]:
+    """The plant's one TraceService, loaded on first use and shared after."""
+    made: list[TraceService] = []
+    lock = threading.Lock()
+
+    def get() -> TraceService:
+        with lock:
+            if not made:
+                from bot.service import TraceService
+                from storage import load_genealogy
+
+                made.append(
+                    TraceService(
+                        load_genealogy(settings.database_url),
+                        settings.database_url,
+                        admins=settings.admin_list,
+                    )
+                )
+            return made[0]
+
+    return get
+
+
+def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
     """The FastAPI app for the database and keys in ``settings``."""
+    service = service_factory(settings)
+    slack = None
+    sender = None
+    if settings.slack_bot_token is not None and settings.slack_signing_secret is not None:
+        from bot.slack.app import SlackBot
+
+        slack = SlackBot(settings, service)
+        if settings.alert_channel:
+            from bot.slack.alerts import AlertSender
+
+            sender = AlertSender(settings, service, slack.client)
+    elif socket_mode:
+        raise ValueError("Socket Mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
+    if socket_mode and settings.slack_app_token is None:
+        raise ValueError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token).")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks = []
+        handler = None
+        if sender is not None:
+            tasks.append(asyncio.create_task(sender.run(stop)))
+        if socket_mode and slack is not None and settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(slack.app, settings.slack_app_token.get_secret_value())
+            await handler.connect_async()
+        try:
+            yield
+        finally:
+            stop.set()
+            if handler is not None:
+                await handler.close_async()
+            for task in tasks:
+                await task
+
     app = FastAPI(
-        title="TraceBot", version="0.1.0", description="Lot traceability for food plants."
+        title="TraceBot",
+        version="0.1.0",
+        description="Lot traceability for food plants.",
+        lifespan=lifespan,
     )
+    app.state.service = service
+    app.state.slack = slack
+    app.state.alert_sender = sender
     url = settings.database_url
     writer = Depends(_key_checker(settings, always=True))
 
@@ -126,6 +203,49 @@ def create_app(settings: Settings) -> FastAPI:
             )
         except EpcisError as err:
             raise ApiError(400, "invalid_epcis", err.reason, path=err.path) from err
+        if sender is not None and report.alerts:
+            sender.wake()
         return report.as_dict()
+
+    @app.post("/api/events")
+    async def events(request: Request, who: str | None = writer) -> JSONResponse:
+        """Record receipts, consumption, shipments, QC results, holds and releases."""
+        from storage.importers.events import record_events
+
+        raw = await request.body()
+        if len(raw) > MAX_DOCUMENT:
+            raise ApiError(413, "too_large", "Send fewer events at a time.")
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ApiError(400, "not_json", f"The body is not JSON: {err}", path="$") from err
+        listed = body if isinstance(body, list) else [body]
+        report = await run_in_threadpool(record_events, url, listed, actor=f"api:{who}")
+        if report.rejected:
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "rejected",
+                        "message": "Nothing was recorded: "
+                        + "; ".join(f"{r.file}: {r.reason}" for r in report.rejected[:20]),
+                        "path": report.rejected[0].file,
+                    },
+                    "rejected": [{"path": r.file, "reason": r.reason} for r in report.rejected],
+                },
+                status_code=422,
+            )
+        if sender is not None and report.alerts:
+            sender.wake()
+        return JSONResponse({"recorded": report.changed, "alerts": report.alerts}, status_code=201)
+
+    if slack is not None:
+        from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+        slack_handler = AsyncSlackRequestHandler(slack.app)
+
+        @app.post("/slack/events")
+        async def slack_events(request: Request) -> Any:
+            """Slack's events, slash commands and interactions; signed requests only."""
+            return await slack_handler.handle(request)
 
     return app

@@ -347,8 +347,16 @@ def serve(
         int, typer.Option("--port", help="Port to listen on (0: any free one).")
     ] = 8000,
     db: DbOption = None,
+    socket_mode: Annotated[
+        bool,
+        typer.Option(
+            "--socket-mode",
+            help="Connect out to Slack over Socket Mode (SLACK_APP_TOKEN) instead of "
+            "taking Slack's requests at POST /slack/events: for plants without a public URL.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the web app: EPCIS capture and liveness (more routes to come)."""
+    """Run the web app: Slack, REST API (events, EPCIS capture), liveness; alerts to Slack."""
     import uvicorn
 
     from bot.api import create_app
@@ -357,7 +365,11 @@ def serve(
     from storage.db import require_schema
 
     require_schema(settings.database_url)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    try:
+        web = create_app(settings, socket_mode=socket_mode)
+    except ValueError as err:
+        raise Failure(str(err)) from err
+    uvicorn.run(web, host=host, port=port, log_level="info")
 
 
 @app.command()

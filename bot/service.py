@@ -89,13 +89,30 @@ class TraceService:
             text, today=today, gazetteer=self.gazetteer(), context=self.threads.get(thread)
         )
 
+    def may_change(self, user: str | None) -> bool:
+        """Whether ``user`` may place and lift holds and start recalls."""
+        return user is not None and user in self.admins
+
+    def who_may_change(self) -> str:
+        return ", ".join(self.admins) or "nobody yet (set TRACEBOT_ADMINS)"
+
     def ask(
-        self, text: str, *, today: date, user: str | None = None, thread: str | None = None
+        self,
+        text: str,
+        *,
+        today: date,
+        user: str | None = None,
+        thread: str | None = None,
+        confirm: bool = False,
+        actor: str | None = None,
     ) -> Answer:
         """Answer one question; never raises for bad input.
 
         ``thread`` names the conversation (a Slack thread, a call) whose context a
         follow-up reuses; an unclear question gets a clarifying question back.
+        With ``confirm``, a hold or release by someone allowed is not made yet: the
+        answer asks to confirm it (``data.confirm``). ``actor`` names the person in
+        the audit log (default: ``user``).
         """
         try:
             intent = self.parse(text, today=today, thread=thread)
@@ -111,7 +128,10 @@ class TraceService:
                     {"reason": "unclear", "clarify": question, "options": options},
                 )
             self.threads.remember(thread, intent)
-            return self.answer(intent, today=today, user=user)
+            changes = intent.intent in ("hold", "release") and bool(intent.lots)
+            if confirm and changes and self.may_change(user):
+                return self._confirmation(intent)
+            return self.answer(intent, today=today, user=user, actor=actor)
         except Exception:
             log.exception("could not answer %r", text)
             return Answer(
@@ -123,8 +143,33 @@ class TraceService:
                 data={"reason": "internal error"},
             )
 
+    def _confirmation(self, intent: Intent) -> Answer:
+        lots = list(intent.lots)
+        try:
+            real = [self.genealogy.match_code(code) for code in lots]
+            named = [f"`{code}` ({self.genealogy.lot_info(code).lot.item})" for code in real]
+        except TraceError as err:
+            return Answer(intent.intent, intent.as_dict(), False, str(err), str(err), {})
+        verb = "Put" if intent.intent == "hold" else "Release"
+        tail = " on hold?" if intent.intent == "hold" else " from hold?"
+        text = f"{verb} lot {', '.join(named)}{tail}"
+        return Answer(
+            intent.intent,
+            intent.as_dict() | {"lots": real},
+            False,
+            text,
+            text.replace("`", ""),
+            {"reason": "confirm", "confirm": {"intent": intent.intent, "lots": real}},
+        )
+
     def answer(
-        self, intent: Intent, *, today: date, user: str | None = None, sku: str | None = None
+        self,
+        intent: Intent,
+        *,
+        today: date,
+        user: str | None = None,
+        sku: str | None = None,
+        actor: str | None = None,
     ) -> Answer:
         """Answer a parsed intent."""
         query = intent.as_dict()
@@ -168,7 +213,7 @@ class TraceService:
                     query = query | {"lots": list(real), "heard": list(intent.lots)}
                     intent = replace(intent, lots=real)
             if name in ("hold", "release"):
-                return self._hold(intent, query, user=user)
+                return self._hold(intent, query, user=user, actor=actor or user)
             result = self._dispatch(intent, today, sku=sku)
         except AmbiguousLot as err:
             candidates = [{"lot": c.lot, "item": c.item, "sku": c.sku} for c in err.candidates]
@@ -218,7 +263,9 @@ class TraceService:
             raise _Missing("Which product? For example: what changed in the granola recipe?")
         return calls[intent.intent]()
 
-    def _hold(self, intent: Intent, query: dict[str, Any], *, user: str | None) -> Answer:
+    def _hold(
+        self, intent: Intent, query: dict[str, Any], *, user: str | None, actor: str | None
+    ) -> Answer:
         name = intent.intent
         verb = "place holds" if name == "hold" else "release holds"
         if not self.admins:
@@ -235,7 +282,11 @@ class TraceService:
         ids = [self.genealogy.resolve(code) for code in intent.lots]
         changed = set(
             set_hold(
-                self.database_url, ids, hold=name == "hold", actor=user, reason=f"asked: {name}"
+                self.database_url,
+                ids,
+                hold=name == "hold",
+                actor=actor or user or "unknown",
+                reason=f"asked: {name}",
             )
         )
         self.genealogy.refresh()

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     api_keys: str = Field(default="", validation_alias="TRACEBOT_API_KEYS")
     admins: str = Field(default="", validation_alias="TRACEBOT_ADMINS")
     debug: bool = Field(default=False, validation_alias="TRACEBOT_DEBUG")
+    digest_time: str = Field(default="07:00", validation_alias="TRACEBOT_DIGEST_TIME")
+    """When the daily digest of lots expiring soon is posted (plant time, HH:MM; "off")."""
+    alert_retry_seconds: float = Field(default=2.0, validation_alias="TRACEBOT_ALERT_RETRY")
+    """The base pause between tries to post an alert; it grows with each failure."""
 
     @property
     def api_key_list(self) -> list[str]:

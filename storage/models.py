@@ -231,6 +231,21 @@ class Alert(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)
     delivered_at: datetime | None = None
     delivery_attempts: int = 0
+    channel: str | None = Field(default=None, max_length=64)
+    """Where it was posted (a Slack channel id) and the message's ``ts``, once it was."""
+    message_ts: str | None = Field(default=None, max_length=32)
+    next_attempt_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    acknowledged_by: str | None = Field(default=None, max_length=100)
+
+
+class HandledEvent(SQLModel, table=True):
+    """An outside event already acted on (a Slack event id): retries change nothing."""
+
+    __tablename__ = "handled_event"
+
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime
 
 
 class AuditLog(SQLModel, table=True):

@@ -14,6 +14,7 @@ from storage.models import (
     AuditLog,
     EpcisEvent,
     FormulaVersion,
+    HandledEvent,
     Hold,
     Item,
     Link,
@@ -33,6 +34,7 @@ __all__ = [
     "AUDIT",
     "EPCIS_EVENTS",
     "FORMULAS",
+    "HANDLED_EVENTS",
     "HOLDS",
     "ITEMS",
     "LINKS",
@@ -57,6 +59,7 @@ ALERTS = _table(Alert)
 AUDIT = _table(AuditLog)
 EPCIS_EVENTS = _table(EpcisEvent)
 FORMULAS = _table(FormulaVersion)
+HANDLED_EVENTS = _table(HandledEvent)
 HOLDS = _table(Hold)
 ITEMS = _table(Item)
 LINKS = _table(Link)

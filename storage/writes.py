@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 
 from storage.db import make_engine
-from storage.tables import AUDIT, HOLDS, LOTS
+from storage.tables import AUDIT, HOLDS, ITEMS, LOTS
 from storage.versioning import bump_data_version
 
-__all__ = ["set_hold"]
+__all__ = ["holds_in_place", "record_audit", "set_hold"]
 
 
 def set_hold(
@@ -71,3 +71,46 @@ def set_hold(
             },
         )
         return list(lot_ids) if touched else changed
+
+
+def record_audit(
+    url: str, *, actor: str, action: str, entity: str, key: str, detail: dict[str, object]
+) -> None:
+    """One audit-log entry for an act that changes no table (a recall started)."""
+    with make_engine(url).begin() as connection:
+        connection.execute(
+            insert(AUDIT),
+            {
+                "at": datetime.now(UTC),
+                "actor": actor,
+                "action": action,
+                "entity": entity,
+                "entity_key": key,
+                "detail": json.dumps(detail),
+                "reason": "",
+            },
+        )
+
+
+def holds_in_place(url: str) -> list[dict[str, object]]:
+    """Open holds, newest first: lot, item, since, by whom, why."""
+    with make_engine(url).connect() as connection:
+        rows = connection.execute(
+            select(
+                LOTS.c.lot_code, ITEMS.c.name, HOLDS.c.placed_at, HOLDS.c.placed_by, HOLDS.c.reason
+            )
+            .join_from(HOLDS, LOTS, LOTS.c.id == HOLDS.c.lot_id)
+            .join(ITEMS, ITEMS.c.id == LOTS.c.item_id)
+            .where(HOLDS.c.released_at.is_(None))
+            .order_by(HOLDS.c.placed_at.desc())
+        ).all()
+    return [
+        {
+            "lot": row[0],
+            "item": row[1],
+            "placed_at": row[2].isoformat(sep=" ", timespec="minutes"),
+            "placed_by": row[3],
+            "reason": row[4],
+        }
+        for row in rows
+    ]

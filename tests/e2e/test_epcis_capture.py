@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,45 +11,17 @@ import pytest
 from storage.db import init_schema
 from storage.stats import count_rows
 from tests.conftest import SHARED
+from tests.e2e.servers import tracebot_server
 
 pytestmark = pytest.mark.e2e
 KEY = "s3cret-capture-key"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def server(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def server(sqlite_url: str) -> Iterator[tuple[str, str]]:
     init_schema(sqlite_url)
-    port = free_port()
-    environment = {**os.environ, "TRACEBOT_API_KEYS": f"lab:{KEY}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--db", sqlite_url, "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail("tracebot serve did not start")
-        time.sleep(0.1)
-    try:
+    with tracebot_server(sqlite_url, {"TRACEBOT_API_KEYS": f"lab:{KEY}"}) as base:
         yield base, sqlite_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def example() -> bytes:

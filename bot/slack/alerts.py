@@ -1,0 +1,222 @@
+"""Posting stored alerts to TRACEBOT_ALERT_CHANNEL, each exactly once, and the daily digest.
+
+Alerts are stored when raised (storage.alerts); the sender posts the due ones:
+it leases one (so one process posts it), posts it with Slack message metadata
+naming the alert, and records the message. When a post fails, the alert waits
+and is tried again, longer each time, until Slack accepts it. When an earlier try
+may have reached Slack (the process died before recording it), the sender first
+looks for a message carrying that alert's metadata in the channel, so a retry
+never posts it twice.
+
+The digest is an alert too (kind ``digest``, one key per day), so it is posted
+once a day across restarts, through the same path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.service import TraceService
+from bot.settings import Settings
+from bot.slack.blocks import alert_blocks
+from storage.outbox import (
+    OutgoingAlert,
+    digest_key,
+    due_alerts,
+    lease_alert,
+    raise_alert,
+    record_attempt,
+    record_delivery,
+)
+from trace_engine import TraceError
+from trace_engine.model import to_data
+
+__all__ = ["DIGEST_DAYS", "AlertSender", "parse_digest_time"]
+
+log = logging.getLogger(__name__)
+
+DIGEST_DAYS = 7
+METADATA_TYPE = "tracebot_alert"
+
+
+def parse_digest_time(value: str) -> time | None:
+    """ "07:00" as a time; "off" or "" as None.
+
+    Example:
+        >>> parse_digest_time("6:30"), parse_digest_time("off")
+        (datetime.time(6, 30), None)
+    """
+    if value.strip().lower() in ("", "off", "none", "never"):
+        return None
+    hours, _, minutes = value.strip().partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
+class AlertSender:
+    """Delivers due alerts to one channel; ``run`` loops until stopped."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: Callable[[], TraceService],
+        client: AsyncWebClient,
+        *,
+        poll: float = 2.0,
+        today: Callable[[], date] = date.today,
+        now: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        if not settings.alert_channel:
+            raise ValueError("TRACEBOT_ALERT_CHANNEL is not set")
+        self.channel = settings.alert_channel
+        self.url = settings.database_url
+        self.service = service
+        self.client = client
+        self.poll = poll
+        self.base = settings.alert_retry_seconds
+        self.digest_at = parse_digest_time(settings.digest_time)
+        self.today = today
+        self.now = now
+        self._wake = asyncio.Event()
+        self._digest_done: date | None = None
+
+    def wake(self) -> None:
+        """Look for new alerts now (called after events are recorded)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.raise_digest()
+                await self.deliver_due()
+            except Exception:  # the loop must outlive any one bad round
+                log.exception("alert delivery round failed")
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            # A failed post is due again after the base pause: look again by then.
+            pause = min(self.poll, self.base)
+            await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def deliver_due(self) -> int:
+        """Post every due alert; return how many were delivered."""
+        delivered = 0
+        for alert in await asyncio.to_thread(due_alerts, self.url):
+            taken, tried = await asyncio.to_thread(lease_alert, self.url, alert.id)
+            if taken and await self.deliver(alert, tried=tried):
+                delivered += 1
+        return delivered
+
+    async def deliver(self, alert: OutgoingAlert, *, tried: bool) -> bool:
+        try:
+            if tried and (ts := await self._posted_before(alert)) is not None:
+                channel, stamp = ts
+                await asyncio.to_thread(
+                    record_delivery, self.url, alert.id, channel=channel, ts=stamp
+                )
+                return True
+            scope = await asyncio.to_thread(self._scope, alert)
+            response = await self.client.chat_postMessage(
+                channel=self.channel,
+                text=alert.message,
+                blocks=alert_blocks(alert, scope),
+                metadata={"event_type": METADATA_TYPE, "event_payload": {"alert_id": alert.id}},
+                unfurl_links=False,
+            )
+        except Exception as err:  # any failure: the alert waits and is tried again
+            retry_at = await asyncio.to_thread(
+                record_attempt, self.url, alert.id, _reason(err), base=self.base
+            )
+            log.warning(
+                "alert %s not posted (%s); next try at %s", alert.id, _reason(err), retry_at
+            )
+            return False
+        await asyncio.to_thread(
+            record_delivery,
+            self.url,
+            alert.id,
+            channel=str(response.get("channel") or self.channel),
+            ts=str(response.get("ts")),
+        )
+        return True
+
+    async def _posted_before(self, alert: OutgoingAlert) -> tuple[str, str] | None:
+        """The channel and ts of an earlier post of this alert, if Slack has one."""
+        oldest = (alert.created_at - timedelta(minutes=5)).timestamp()
+        cursor = None
+        for _ in range(10):
+            page = await self.client.conversations_history(
+                channel=self.channel,
+                oldest=f"{oldest:.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            messages: list[dict[str, Any]] = page.get("messages", [])
+            for message in messages:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == METADATA_TYPE
+                    and payload.get("alert_id") == alert.id
+                ):
+                    return str(page.get("channel") or self.channel), str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
+
+    def _scope(self, alert: OutgoingAlert) -> dict[str, Any] | None:
+        if not alert.lot or alert.kind == "digest":
+            return None
+        try:
+            scope: dict[str, Any] = to_data(self.service().genealogy.recall([alert.lot]))
+        except TraceError:
+            return None
+        return scope
+
+    async def raise_digest(self) -> bool:
+        """Store today's digest once the digest time has come; True when stored now."""
+        if self.digest_at is None:
+            return False
+        now = self.now()
+        day = now.date()
+        if self._digest_done == day or now.time() < self.digest_at:
+            return False
+        message: str = await asyncio.to_thread(self.digest_text, day)
+        await asyncio.to_thread(
+            raise_alert,
+            self.url,
+            {"key": digest_key(day), "kind": "digest", "lot_id": None, "message": message},
+        )
+        self._digest_done = day
+        return True
+
+    def digest_text(self, day: date) -> str:
+        """The digest: lots expiring in the next DIGEST_DAYS days, where they are."""
+        until = day + timedelta(days=DIGEST_DAYS)
+        lots = to_data(self.service().genealogy.expiring(day, until)).get("lots", [])
+        if not lots:
+            return f"*Daily digest {day.isoformat()}:* no lot expires by {until.isoformat()}."
+        lines = [
+            f"• `{lot['lot']}` {lot['item']}, expires {lot['expires_on']}"
+            + (f", {lot['on_hand']} on hand at {lot['location']}" if lot.get("on_hand") else "")
+            for lot in lots[:20]
+        ]
+        if len(lots) > 20:
+            lines.append(f"…and {len(lots) - 20} more")
+        head = f"*Daily digest {day.isoformat()}: {len(lots)} lot{'s' if len(lots) != 1 else ''} expire by {until.isoformat()}.*"
+        return "\n".join([head, *lines])
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, SlackApiError):
+        return f"Slack said {err.response.get('error') or err.response.status_code}"
+    return f"{type(err).__name__}: {err}"

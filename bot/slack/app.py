@@ -1,0 +1,619 @@
+"""TraceBot in Slack: mentions, direct messages, /trace, label photos, buttons, App Home.
+
+``SlackBot`` wraps a slack-bolt ``AsyncApp`` around the one ``TraceService`` that
+every adapter uses. HTTP mode mounts it at ``POST /slack/events`` (bolt checks the
+signature and refuses requests older than five minutes); Socket Mode connects out
+instead. Events are acknowledged at once and answered after; every message, file
+and event id is claimed in the database first, so a retried event
+(``X-Slack-Retry-Num``) or the same photo announced twice is answered once.
+
+Holds, releases and recalls are for users in TRACEBOT_ADMINS, after a
+confirmation; the audit log names the Slack user (``slack:U…``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.service import TraceService, scan
+from bot.settings import Settings
+from bot.slack.blocks import (
+    alert_blocks,
+    answer_blocks,
+    confirm_blocks,
+    home_view,
+    list_rows,
+    value,
+)
+from intents.model import Intent
+from storage.alerts import open_alerts
+from storage.outbox import acknowledge_alert, claim_event, get_alert
+from storage.writes import holds_in_place, record_audit
+from trace_engine import TraceError
+from trace_engine.model import Answer, to_data
+
+__all__ = ["MAX_FILE", "SlackBot", "SlackNotConfigured"]
+
+log = logging.getLogger(__name__)
+
+MAX_FILE = 25 * 1024 * 1024
+"""The largest photo downloaded from Slack."""
+HOME_DAYS = 14
+SLACK_FILE_HOSTS = ("files.slack.com",)
+
+
+class SlackNotConfigured(Exception):
+    """SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET is missing."""
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client, pointed at SLACK_API_URL (Slack's own by default)."""
+    base = (
+        settings.slack_api_url
+        if settings.slack_api_url.endswith("/")
+        else settings.slack_api_url + "/"
+    )
+    return AsyncWebClient(token=_secret(settings.slack_bot_token), base_url=base)
+
+
+class SlackBot:
+    """The Slack side of TraceBot for one plant."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: Callable[[], TraceService],
+        *,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        token = _secret(settings.slack_bot_token)
+        secret = _secret(settings.slack_signing_secret)
+        if not token or not secret:
+            raise SlackNotConfigured(
+                "Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in the environment."
+            )
+        self.settings = settings
+        self.url = settings.database_url
+        self.service = service
+        self.today = today
+        self.client = slack_client(settings)
+        self.token = token
+        self.file_hosts = {*SLACK_FILE_HOSTS, urlsplit(settings.slack_api_url).hostname or ""}
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret,
+            process_before_response=False,
+            raise_error_for_unhandled_request=False,
+        )
+        self._register()
+
+    # --- wiring ---------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.middleware(self._skip_retries)
+        app.event("app_mention")(self._on_mention)
+        app.event("message")(self._on_message)
+        app.event("file_shared")(self._on_file_shared)
+        app.event("app_home_opened")(self._on_home)
+        app.command("/trace")(self._on_command)
+        app.action(re.compile(r"^tb_"))(self._on_action)
+
+    async def _skip_retries(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[Any]], logger: Any
+    ) -> Any:
+        """An event id is handled once: a retry of a handled event is acknowledged only."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await asyncio.to_thread(claim_event, self.url, f"slack:{event_id}"):
+            logger.info("event %s was handled already; not again", event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    async def _claim(self, key: str) -> bool:
+        return await asyncio.to_thread(claim_event, self.url, key)
+
+    # --- questions --------------------------------------------------------------------
+
+    async def _answer(self, text: str, *, user: str | None, thread: str | None) -> Answer:
+        service = await asyncio.to_thread(self.service)
+        return await asyncio.to_thread(
+            service.ask,
+            text,
+            today=self.today(),
+            user=user,
+            thread=thread,
+            confirm=True,
+            actor=f"slack:{user}" if user else None,
+        )
+
+    def _blocks(self, answer: Answer) -> list[dict[str, Any]]:
+        confirm = answer.data.get("confirm")
+        if confirm:
+            return confirm_blocks(
+                answer.text,
+                action="tb_confirm",
+                payload=value(i=confirm["intent"], lots=confirm["lots"]),
+            )
+        return answer_blocks(answer, as_of=datetime.now(UTC))
+
+    async def _post(
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        answer: Answer,
+        *,
+        thread_ts: str | None,
+    ) -> None:
+        await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=answer.text[:3000],
+            blocks=self._blocks(answer),
+            unfurl_links=False,
+        )
+
+    async def _on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        channel, ts = event["channel"], event["ts"]
+        if not await self._claim(f"msg:{channel}:{ts}"):
+            return
+        thread_ts = event.get("thread_ts") or ts
+        if event.get("files"):
+            await self._photos(client, event["files"], channel=channel, thread_ts=thread_ts)
+            if not _words(event.get("text", "")):
+                return
+        answer = await self._answer(
+            event.get("text", ""), user=event.get("user"), thread=f"slack:{channel}:{thread_ts}"
+        )
+        await self._post(client, channel, answer, thread_ts=thread_ts)
+
+    async def _on_message(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """Direct messages (and photos in them); channel messages come as mentions."""
+        if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+            return
+        if event.get("channel_type") != "im":
+            return
+        channel, ts = event["channel"], event["ts"]
+        if not await self._claim(f"msg:{channel}:{ts}"):
+            return
+        thread_ts = event.get("thread_ts")
+        if event.get("files"):
+            await self._photos(client, event["files"], channel=channel, thread_ts=thread_ts or ts)
+            if not _words(event.get("text", "")):
+                return
+        key = f"slack:{channel}:{thread_ts}" if thread_ts else f"slack:{channel}"
+        answer = await self._answer(event.get("text", ""), user=event.get("user"), thread=key)
+        await self._post(client, channel, answer, thread_ts=thread_ts)
+
+    async def _on_file_shared(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """A file shared in a direct message, when no message event carried it."""
+        channel = event.get("channel_id", "")
+        if not channel.startswith("D") or not event.get("file_id"):
+            return
+        info = await client.files_info(file=event["file_id"])
+        await self._photos(client, [info["file"]], channel=channel, thread_ts=None)
+
+    async def _on_command(
+        self, ack: Callable[..., Awaitable[None]], command: dict[str, Any], respond: Any
+    ) -> None:
+        await ack()  # within Slack's three seconds; the answer follows
+        text = command.get("text", "").strip()
+        user = command.get("user_id")
+        if not text:
+            text = "help"
+        answer = await self._answer(
+            text, user=user, thread=f"slack:{command.get('channel_id')}:{user}:command"
+        )
+        await respond(
+            text=answer.text[:3000], blocks=self._blocks(answer), response_type="in_channel"
+        )
+
+    # --- photos -------------------------------------------------------------------------
+
+    async def _photos(
+        self,
+        client: AsyncWebClient,
+        files: list[dict[str, Any]],
+        *,
+        channel: str,
+        thread_ts: str | None,
+    ) -> None:
+        for file in files:
+            if not await self._claim(f"file:{file.get('id')}"):
+                continue
+            answer = await self._photo_answer(file)
+            await self._post(client, channel, answer, thread_ts=thread_ts)
+
+    async def _photo_answer(self, file: dict[str, Any]) -> Answer:
+        mimetype = str(file.get("mimetype", ""))
+        if mimetype and not mimetype.startswith("image/"):
+            message = f"{file.get('name', 'That file')} is not a photo; send a photo of the label."
+            return Answer("lot_info", {"image": True}, False, message, message, {"reason": message})
+        try:
+            data = await self._download(file)
+        except _DownloadError as err:
+            return Answer(
+                "lot_info", {"image": True}, False, str(err), str(err), {"reason": str(err)}
+            )
+        service = await asyncio.to_thread(self.service)
+        result = await asyncio.to_thread(scan, service, data, today=self.today())
+        answer = result.answer
+        if result.label.lot or result.label.sscc:
+            found = ", ".join(
+                f"{name} {part}"
+                for name, part in (
+                    ("GTIN", result.label.gtin),
+                    ("lot", result.label.lot),
+                    ("expiry", result.label.expiry),
+                    ("SSCC", result.label.sscc),
+                )
+                if part
+            )
+            answer = replace(answer, text=f"{answer.text}\n_Label read: {found}._")
+        return answer
+
+    async def _download(self, file: dict[str, Any]) -> bytes:
+        url = file.get("url_private_download") or file.get("url_private")
+        if not url:
+            raise _DownloadError("That file has no download link I can use.")
+        if int(file.get("size") or 0) > MAX_FILE:
+            raise _DownloadError("That photo is over 25 MB; send a smaller one.")
+        headers = {"Authorization": f"Bearer {self.token}"}
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for _ in range(3):  # follow redirects, but only to Slack's own hosts
+                if urlsplit(url).hostname not in self.file_hosts:
+                    raise _DownloadError(
+                        "That file is not hosted by Slack; I only fetch Slack files."
+                    )
+                async with session.get(url, headers=headers, allow_redirects=False) as response:
+                    if response.status in (301, 302, 303, 307, 308) and response.headers.get(
+                        "Location"
+                    ):
+                        url = response.headers["Location"]
+                        continue
+                    if response.status != 200:
+                        raise _DownloadError(
+                            f"Slack did not let me download that photo ({response.status})."
+                        )
+                    data = await response.content.read(MAX_FILE + 1)
+                    if len(data) > MAX_FILE:
+                        raise _DownloadError("That photo is over 25 MB; send a smaller one.")
+                    return data
+        raise _DownloadError("Slack redirected that download too often.")
+
+    # --- buttons ------------------------------------------------------------------------
+
+    async def _on_action(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        action = body["actions"][0]
+        action_id: str = action["action_id"]
+        payload = json.loads(action.get("value") or "{}")
+        user = body.get("user", {}).get("id")
+        channel = (body.get("channel") or body.get("container") or {}).get("id") or body.get(
+            "container", {}
+        ).get("channel_id")
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        try:
+            await self._act(
+                client,
+                action_id,
+                payload,
+                user=user,
+                channel=channel,
+                thread_ts=thread_ts,
+                message_ts=message.get("ts"),
+            )
+        except Exception:
+            log.exception("button %s failed", action_id)
+            if channel:
+                await client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    text="Sorry, that did not work; it has been logged.",
+                )
+
+    async def _act(
+        self,
+        client: AsyncWebClient,
+        action_id: str,
+        payload: dict[str, Any],
+        *,
+        user: str | None,
+        channel: str,
+        thread_ts: str | None,
+        message_ts: str | None,
+    ) -> None:
+        service = await asyncio.to_thread(self.service)
+        today = self.today()
+        lots = tuple(payload.get("lots") or ())
+        sku = payload.get("sku")
+
+        async def post(answer: Answer) -> None:
+            await self._post(client, channel, answer, thread_ts=thread_ts)
+
+        async def run(intent: Intent, *, sku: str | None = None) -> Answer:
+            return await asyncio.to_thread(
+                service.answer, intent, today=today, user=user, sku=sku, actor=f"slack:{user}"
+            )
+
+        simple = {
+            "tb_upstream": "trace_backward",
+            "tb_downstream": "trace_forward",
+            "tb_recall": "recall",
+        }
+        if action_id in simple:
+            await post(await run(Intent(simple[action_id], lots=lots, confidence=1.0), sku=sku))
+        elif action_id.startswith("tb_pick_item"):
+            intent = Intent(payload["i"], lots=(payload["lot"],), confidence=1.0)
+            await post(await run(intent, sku=payload.get("sku")))
+        elif action_id.startswith("tb_pick_intent"):
+            await post(await run(Intent(payload["i"], lots=lots, confidence=1.0)))
+        elif action_id == "tb_show_all":
+            await self._show_all(client, service, payload.get("q") or {}, channel, thread_ts)
+        elif action_id == "tb_fsma":
+            await self._upload_fsma(client, service, lots, channel, thread_ts)
+        elif action_id == "tb_diagram":
+            await self._upload_diagram(client, service, lots, channel, thread_ts)
+        elif action_id in ("tb_hold", "tb_alert_hold", "tb_alert_recall"):
+            await self._ask_to_confirm(
+                client, service, action_id, payload, user, channel, thread_ts
+            )
+        elif action_id == "tb_confirm":
+            await self._confirmed(client, service, payload, user, channel, thread_ts, message_ts)
+        elif action_id == "tb_cancel" and message_ts:
+            await client.chat_update(channel=channel, ts=message_ts, text="Cancelled.", blocks=[])
+        elif action_id == "tb_alert_ack":
+            await self._acknowledge(client, payload, user, channel, message_ts)
+
+    async def _refuse(
+        self,
+        client: AsyncWebClient,
+        service: TraceService,
+        channel: str,
+        user: str | None,
+        what: str,
+    ) -> None:
+        admins = ", ".join(f"<@{admin}>" for admin in service.admins) or "nobody yet"
+        await client.chat_postEphemeral(
+            channel=channel,
+            user=user or "",
+            text=f"Only {admins} may {what}. Ask one of them.",
+        )
+
+    async def _ask_to_confirm(
+        self,
+        client: AsyncWebClient,
+        service: TraceService,
+        action_id: str,
+        payload: dict[str, Any],
+        user: str | None,
+        channel: str,
+        thread_ts: str | None,
+    ) -> None:
+        lots = list(payload.get("lots") or [])
+        recall = action_id == "tb_alert_recall"
+        if not service.may_change(user):
+            await self._refuse(
+                client, service, channel, user, "start a recall" if recall else "place holds"
+            )
+            return
+        if action_id == "tb_alert_hold":
+            scope = await asyncio.to_thread(service.genealogy.recall, lots)
+            lots = list(dict.fromkeys([*lots, *scope.affected_lots]))
+        listed = ", ".join(f"`{lot}`" for lot in lots[:20]) + (
+            f" and {len(lots) - 20} more" if len(lots) > 20 else ""
+        )
+        if recall:
+            question = f"Start the recall checklist for {listed}? It is recorded in the audit log."
+            intent = "recall"
+        else:
+            question = f"Put {listed} on hold?"
+            intent = "hold"
+        blocks = confirm_blocks(
+            question,
+            action="tb_confirm",
+            payload=value(i=intent, lots=lots[:200], alert=payload.get("alert")),
+        )
+        await client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=question, blocks=blocks
+        )
+
+    async def _confirmed(
+        self,
+        client: AsyncWebClient,
+        service: TraceService,
+        payload: dict[str, Any],
+        user: str | None,
+        channel: str,
+        thread_ts: str | None,
+        message_ts: str | None,
+    ) -> None:
+        intent_name = payload.get("i", "")
+        lots = tuple(payload.get("lots") or ())
+        if not service.may_change(user):
+            what = {"hold": "place holds", "release": "release holds"}.get(
+                intent_name, "start a recall"
+            )
+            await self._refuse(client, service, channel, user, what)
+            return
+        if intent_name == "recall":
+            await asyncio.to_thread(
+                record_audit,
+                self.url,
+                actor=f"slack:{user}",
+                action="recall_started",
+                entity="lot",
+                key=",".join(lots),
+                detail={"lots": list(lots), "alert": payload.get("alert")},
+            )
+        answer = await asyncio.to_thread(
+            service.answer,
+            Intent(intent_name, lots=lots, confidence=1.0),
+            today=self.today(),
+            user=user,
+            actor=f"slack:{user}",
+        )
+        if intent_name == "recall":
+            answer = replace(answer, text=f"Recall started by <@{user}>.\n{answer.text}")
+        if message_ts:
+            await client.chat_update(
+                channel=channel, ts=message_ts, text=answer.text[:3000], blocks=self._blocks(answer)
+            )
+        else:
+            await self._post(client, channel, answer, thread_ts=thread_ts)
+
+    async def _acknowledge(
+        self,
+        client: AsyncWebClient,
+        payload: dict[str, Any],
+        user: str | None,
+        channel: str,
+        message_ts: str | None,
+    ) -> None:
+        alert_id = int(payload.get("alert") or 0)
+        await asyncio.to_thread(acknowledge_alert, self.url, alert_id, actor=f"slack:{user}")
+        alert = await asyncio.to_thread(get_alert, self.url, alert_id)
+        if alert is not None and message_ts:
+            await client.chat_update(
+                channel=channel,
+                ts=message_ts,
+                text=alert.message,
+                blocks=alert_blocks(alert, None, acknowledged_by=user),
+            )
+
+    # --- files ----------------------------------------------------------------------------
+
+    async def _show_all(
+        self,
+        client: AsyncWebClient,
+        service: TraceService,
+        query: dict[str, Any],
+        channel: str,
+        thread_ts: str | None,
+    ) -> None:
+        intent = Intent(
+            query.get("intent", "unknown"),
+            lots=tuple(query.get("lots") or ()),
+            party=query.get("party"),
+            item=query.get("item"),
+            since=date.fromisoformat(query["since"]) if query.get("since") else None,
+            until=date.fromisoformat(query["until"]) if query.get("until") else None,
+            confidence=1.0,
+        )
+        answer = await asyncio.to_thread(
+            service.answer, intent, today=self.today(), sku=query.get("sku")
+        )
+        header, rows = list_rows(answer)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        name = "-".join([intent.intent, *intent.lots][:4]) or intent.intent
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=buffer.getvalue(),
+            filename=f"{name}.csv",
+            title=f"All {len(rows)} rows: {answer.text.splitlines()[0][:120]}",
+        )
+
+    async def _upload_fsma(
+        self,
+        client: AsyncWebClient,
+        service: TraceService,
+        lots: tuple[str, ...],
+        channel: str,
+        thread_ts: str | None,
+    ) -> None:
+        from bot.export import write_fsma
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"fsma-204-{'-'.join(lots[:3])}.xlsx"
+            try:
+                count = await asyncio.to_thread(write_fsma, service.genealogy, list(lots), path)
+            except TraceError as err:
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=str(err))
+                return
+            await client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                file=path.read_bytes(),
+                filename=path.name,
+                title=f"FSMA 204 sortable spreadsheet for {', '.join(lots)} ({count} rows)",
+            )
+
+    async def _upload_diagram(
+        self,
+        client: AsyncWebClient,
+        service: TraceService,
+        lots: tuple[str, ...],
+        channel: str,
+        thread_ts: str | None,
+    ) -> None:
+        from bot.export import DiagramError, render_diagram
+
+        try:
+            image = await asyncio.to_thread(render_diagram, service.genealogy, list(lots), "png")
+        except (DiagramError, TraceError) as err:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=str(err))
+            return
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            file=image,
+            filename=f"lineage-{'-'.join(lots[:3])}.png",
+            title=f"Lineage of {', '.join(lots)}: suppliers left, customers right",
+        )
+
+    # --- App Home -------------------------------------------------------------------------
+
+    async def _on_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        view = await asyncio.to_thread(self.home)
+        await client.views_publish(user_id=event["user"], view=view)
+
+    def home(self) -> dict[str, Any]:
+        """The App Home view: open alerts, lots expiring soon, holds in place."""
+        service = self.service()
+        today = self.today()
+        expiring = to_data(service.genealogy.expiring(today, today + timedelta(days=HOME_DAYS)))
+        return home_view(
+            open_alerts(self.url),
+            expiring.get("lots", []),
+            holds_in_place(self.url),
+            days=HOME_DAYS,
+        )
+
+
+class _DownloadError(Exception):
+    """A Slack file could not be fetched; the message says why, for the user."""
+
+
+def _words(text: str) -> str:
+    """The text of a message without mentions: empty when a photo came alone."""
+    return re.sub(r"<@[A-Z0-9]+(?:\|[^>]*)?>", "", text).strip()

@@ -1,0 +1,250 @@
+"""Alerts on their way to Slack, and outside events already handled.
+
+An alert is stored when it is raised (storage.alerts) and delivered after: a
+sender takes the due ones, posts each and records where it landed. A failed post
+is retried later with a growing pause; a delivered alert is never due again, so
+each is posted once however often the sender runs or restarts. Acknowledging an
+alert is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import make_engine
+from storage.tables import ALERTS, AUDIT, HANDLED_EVENTS, LOTS
+from trace_engine.rules import AlertDraft
+
+__all__ = [
+    "RETRY_PAUSES",
+    "OutgoingAlert",
+    "acknowledge_alert",
+    "claim_event",
+    "digest_key",
+    "due_alerts",
+    "get_alert",
+    "lease_alert",
+    "raise_alert",
+    "record_attempt",
+    "record_delivery",
+]
+
+RETRY_PAUSES = (1.0, 2.5, 7.5, 30.0, 150.0)
+"""Pauses before the next try after the 1st, 2nd… failure, in units of the sender's
+base pause (2 s by default); the last repeats."""
+LEASE = timedelta(seconds=60)
+"""How long a sender holds an alert it is posting before another may try."""
+
+
+@dataclass(frozen=True)
+class OutgoingAlert:
+    id: int
+    kind: str
+    lot: str | None
+    lot_id: int | None
+    message: str
+    detail: dict[str, Any]
+    created_at: datetime
+    status: str
+    attempts: int
+    channel: str | None
+    message_ts: str | None
+    acknowledged_by: str | None
+
+
+_COLUMNS = (
+    ALERTS.c.id,
+    ALERTS.c.kind,
+    LOTS.c.lot_code,
+    ALERTS.c.lot_id,
+    ALERTS.c.message,
+    ALERTS.c.detail,
+    ALERTS.c.created_at,
+    ALERTS.c.status,
+    ALERTS.c.delivery_attempts,
+    ALERTS.c.channel,
+    ALERTS.c.message_ts,
+    ALERTS.c.acknowledged_by,
+)
+
+
+def _alert(row: Any) -> OutgoingAlert:
+    return OutgoingAlert(
+        id=row[0],
+        kind=row[1],
+        lot=row[2],
+        lot_id=row[3],
+        message=row[4],
+        detail=json.loads(row[5] or "{}"),
+        created_at=row[6],
+        status=row[7],
+        attempts=row[8] or 0,
+        channel=row[9],
+        message_ts=row[10],
+        acknowledged_by=row[11],
+    )
+
+
+def _select() -> Any:
+    return select(*_COLUMNS).join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
+
+
+def due_alerts(url: str, *, now: datetime | None = None, limit: int = 50) -> list[OutgoingAlert]:
+    """Alerts not delivered yet whose next try is due, oldest first."""
+    moment = now or datetime.now(UTC)
+    with make_engine(url).connect() as connection:
+        rows = connection.execute(
+            _select()
+            .where(
+                ALERTS.c.delivered_at.is_(None),
+                ALERTS.c.status == "open",
+                or_(ALERTS.c.next_attempt_at.is_(None), ALERTS.c.next_attempt_at <= moment),
+            )
+            .order_by(ALERTS.c.id)
+            .limit(limit)
+        ).all()
+    return [_alert(row) for row in rows]
+
+
+def get_alert(url: str, alert_id: int) -> OutgoingAlert | None:
+    with make_engine(url).connect() as connection:
+        row = connection.execute(_select().where(ALERTS.c.id == alert_id)).first()
+    return _alert(row) if row else None
+
+
+def lease_alert(url: str, alert_id: int, *, now: datetime | None = None) -> tuple[bool, bool]:
+    """Take an alert for posting: (taken, tried before).
+
+    Only one sender (one process among several) takes a due alert; "tried before"
+    says a post may have reached Slack already, so the sender looks for it first.
+    """
+    moment = now or datetime.now(UTC)
+    with make_engine(url).begin() as connection:
+        before = connection.execute(
+            select(ALERTS.c.next_attempt_at, ALERTS.c.delivery_attempts).where(
+                ALERTS.c.id == alert_id
+            )
+        ).first()
+        taken = connection.execute(
+            update(ALERTS)
+            .where(
+                ALERTS.c.id == alert_id,
+                ALERTS.c.delivered_at.is_(None),
+                or_(ALERTS.c.next_attempt_at.is_(None), ALERTS.c.next_attempt_at <= moment),
+            )
+            .values(next_attempt_at=moment + LEASE)
+        ).rowcount
+    tried = before is not None and (before[0] is not None or bool(before[1]))
+    return bool(taken), tried
+
+
+def record_attempt(
+    url: str, alert_id: int, error: str, *, now: datetime | None = None, base: float = 2.0
+) -> datetime:
+    """A failed try: count it and set when to try again; return that moment."""
+    moment = now or datetime.now(UTC)
+    with make_engine(url).begin() as connection:
+        attempts = connection.execute(
+            select(ALERTS.c.delivery_attempts).where(ALERTS.c.id == alert_id)
+        ).scalar_one()
+        pause = base * RETRY_PAUSES[min(attempts or 0, len(RETRY_PAUSES) - 1)]
+        retry_at = moment + timedelta(seconds=pause)
+        connection.execute(
+            update(ALERTS)
+            .where(ALERTS.c.id == alert_id)
+            .values(
+                delivery_attempts=(attempts or 0) + 1,
+                next_attempt_at=retry_at,
+                last_error=error[:2000],
+            )
+        )
+    return retry_at
+
+
+def record_delivery(
+    url: str, alert_id: int, *, channel: str, ts: str, now: datetime | None = None
+) -> bool:
+    """The alert is posted: remember where. False if it had been recorded already."""
+    moment = now or datetime.now(UTC)
+    with make_engine(url).begin() as connection:
+        changed = connection.execute(
+            update(ALERTS)
+            .where(ALERTS.c.id == alert_id, ALERTS.c.delivered_at.is_(None))
+            .values(
+                delivered_at=moment,
+                channel=channel,
+                message_ts=ts,
+                delivery_attempts=ALERTS.c.delivery_attempts + 1,
+                last_error=None,
+            )
+        ).rowcount
+    return bool(changed)
+
+
+def acknowledge_alert(url: str, alert_id: int, *, actor: str) -> bool:
+    """Close an open alert, audited; False if it was not open."""
+    now = datetime.now(UTC)
+    with make_engine(url).begin() as connection:
+        changed = connection.execute(
+            update(ALERTS)
+            .where(ALERTS.c.id == alert_id, ALERTS.c.status == "open")
+            .values(status="acknowledged", acknowledged_by=actor)
+        ).rowcount
+        if changed:
+            connection.execute(
+                insert(AUDIT),
+                {
+                    "at": now,
+                    "actor": actor,
+                    "action": "acknowledge",
+                    "entity": "alert",
+                    "entity_key": str(alert_id),
+                    "detail": json.dumps({"alert_id": alert_id}),
+                    "reason": "",
+                },
+            )
+    return bool(changed)
+
+
+def raise_alert(url: str, draft: AlertDraft | dict[str, Any]) -> int | None:
+    """Store one alert (a digest, say) under its key; the new id, or None if it existed."""
+    values = draft if isinstance(draft, dict) else draft.__dict__
+    row = {
+        "key": values["key"],
+        "kind": values["kind"],
+        "lot_id": values.get("lot_id"),
+        "message": values["message"],
+        "detail": json.dumps(values.get("detail") or {}),
+        "created_at": datetime.now(UTC),
+        "status": "open",
+        "delivery_attempts": 0,
+    }
+    try:
+        with make_engine(url).begin() as connection:
+            result = connection.execute(insert(ALERTS).values(**row))
+            key = result.inserted_primary_key
+            return int(key[0]) if key else None
+    except IntegrityError:
+        return None
+
+
+def claim_event(url: str, key: str, *, now: datetime | None = None) -> bool:
+    """True the first time ``key`` is claimed, False ever after (across processes)."""
+    try:
+        with make_engine(url).begin() as connection:
+            connection.execute(
+                insert(HANDLED_EVENTS).values(key=key[:200], at=now or datetime.now(UTC))
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def digest_key(day: date) -> str:
+    return f"digest:{day.isoformat()}"

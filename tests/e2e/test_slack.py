@@ -1,0 +1,512 @@
+"""TraceBot in Slack, end to end and offline.
+
+`tracebot serve` runs under uvicorn on 127.0.0.1 with the demo plant; a local
+recording stand-in plays Slack's Web API (tests/e2e/slack_stub.py). Requests reach
+TraceBot shaped like Slack's real ones and signed with the signing secret as Slack
+signs them; the tests assert on what TraceBot sent back to the stand-in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from PIL import Image
+from sqlalchemy import text
+
+from storage.db import make_engine
+from tests.e2e.servers import tracebot_server
+from tests.e2e.slack_stub import Call, SlackStub
+from tests.intents.labels import LabelSpec, have_zint, render
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "xoxb-test-token"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ADMIN = "U0ADMIN"
+ALERTS = "C0ALERTS"
+API_KEY = "ops-key-123"
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[SlackStub]:
+    server = SlackStub(TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def plant(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("slack")
+    url = f"sqlite:///{folder / 'plant.db'}"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--db",
+            url,
+            "demo",
+            "--anchor",
+            date.today().isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return url
+
+
+def environment(stub: SlackStub) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": stub.api_url,
+        "TRACEBOT_ALERT_CHANNEL": ALERTS,
+        "TRACEBOT_ADMINS": ADMIN,
+        "TRACEBOT_API_KEYS": f"ops:{API_KEY}",
+        "TRACEBOT_ALERT_RETRY": "0.1",
+        "TRACEBOT_DIGEST_TIME": "off",
+    }
+
+
+@pytest.fixture(scope="module")
+def server(stub: SlackStub, plant: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("logs") / "serve.log"
+    with tracebot_server(plant, environment(stub), log=log) as base:
+        # The demo plant's own alerts (a failed QC check, a lot shipped before release)
+        # go out first; the tests start once they are delivered.
+        stub.wait_for("chat.postMessage", 2, where=lambda c: c.params.get("channel") == ALERTS)
+        yield base
+
+
+def sign(body: str, *, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
+    stamp = str(at if at is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
+
+
+_EVENTS = iter(range(1, 10_000))
+
+
+def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T0001",
+            "api_app_id": "A0001",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(_EVENTS):06d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0001", "user_id": "UBOT", "is_bot": True}],
+        }
+    )
+
+
+def send_event(base: str, body: str, **headers: str) -> httpx.Response:
+    return httpx.post(
+        f"{base}/slack/events",
+        content=body,
+        headers={"Content-Type": "application/json", **sign(body), **headers},
+        timeout=10,
+    )
+
+
+def mention(text: str, *, user: str = "U0ALICE", channel: str = "C0QA", ts: str) -> dict[str, Any]:
+    return {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@UBOT> {text}",
+        "ts": ts,
+        "channel": channel,
+    }
+
+
+def click(
+    base: str, action_id: str, value: dict[str, Any], *, user: str, channel: str, ts: str
+) -> httpx.Response:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower()},
+        "team": {"id": "T0001"},
+        "api_app_id": "A0001",
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+        "channel": {"id": channel},
+        "message": {"ts": ts, "thread_ts": ts, "text": "", "type": "message"},
+        "trigger_id": "1.2.3",
+        "response_url": "https://hooks.slack.com/actions/T0001/1/x",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": json.dumps(value),
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return httpx.post(
+        f"{base}/slack/events",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        timeout=10,
+    )
+
+
+def posted_to(channel: str, thread_ts: str | None = None) -> Any:
+    def match(call: Call) -> bool:
+        return call.params.get("channel") == channel and (
+            thread_ts is None or call.params.get("thread_ts") == thread_ts
+        )
+
+    return match
+
+
+def action_ids(call: Call) -> list[str]:
+    return [
+        element["action_id"]
+        for block in call.params.get("blocks") or []
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def test_a_mention_is_answered_in_its_thread(server: str, stub: SlackStub) -> None:
+    response = send_event(server, event_body(mention("who got lot 4471?", ts="1700000001.000100")))
+
+    assert response.status_code == 200
+    [reply] = stub.wait_for("chat.postMessage", where=posted_to("C0QA", "1700000001.000100"))
+    assert reply.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "Lot 4471 reached" in reply.params["text"]
+    assert reply.params["blocks"][0]["text"]["text"].startswith("*Lot 4471 reached")
+    assert {"tb_upstream", "tb_recall", "tb_fsma", "tb_diagram", "tb_hold"} <= set(
+        action_ids(reply)
+    )
+
+
+def test_a_follow_up_in_the_thread_keeps_its_lot(server: str, stub: SlackStub) -> None:
+    ts = "1700000002.000100"
+    send_event(server, event_body(mention("what went into L-2024-0113?", ts=ts)))
+    stub.wait_for("chat.postMessage", where=posted_to("C0QA", ts))
+    follow_up = mention("and where did it go?", ts="1700000002.000200") | {"thread_ts": ts}
+
+    send_event(server, event_body(follow_up))
+
+    replies = stub.wait_for("chat.postMessage", 2, where=posted_to("C0QA", ts))
+    assert "L-2024-0113" in replies[1].params["text"]
+    assert (
+        "reached" in replies[1].params["text"] or "has not been used" in replies[1].params["text"]
+    )
+
+
+def test_a_direct_message_is_answered(server: str, stub: SlackStub) -> None:
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D0BOB",
+        "user": "U0BOB",
+        "text": "when does 4471 expire?",
+        "ts": "1700000003.000100",
+    }
+
+    send_event(server, event_body(event))
+
+    [reply] = stub.wait_for("chat.postMessage", where=posted_to("D0BOB"))
+    assert reply.params["text"].startswith("*Lot 4471: Honey Almond Granola 500 g*")
+    fields = {f["text"].split("\n")[0] for f in reply.params["blocks"][1]["fields"]}
+    assert {"*Item*", "*Expires*", "*Status*", "*On hand*"} <= fields
+
+
+def test_the_slash_command_answers_in_the_channel(server: str, stub: SlackStub) -> None:
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T0001",
+            "channel_id": "C0QA",
+            "user_id": "U0CAROL",
+            "command": "/trace",
+            "text": "did 5120 pass QC?",
+            "response_url": f"{stub.base}/response/cmd1",
+            "trigger_id": "1.2.3",
+        }
+    )
+    started = time.monotonic()
+    response = httpx.post(
+        f"{server}/slack/events",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        timeout=10,
+    )
+
+    assert response.status_code == 200
+    assert time.monotonic() - started < 3  # acknowledged within Slack's three seconds
+    [answer] = stub.wait_for("response_url")
+    assert answer.params["response_type"] == "in_channel"
+    assert "Lot 5120 failed 1 of" in answer.params["text"]
+
+
+@pytest.mark.skipif(not have_zint(), reason="Debian's zint draws the label")
+def test_a_label_photo_is_read_and_answered(server: str, stub: SlackStub, tmp_path: Path) -> None:
+    label = render(LabelSpec("00614141000418", "4471", date(2027, 7, 28), "gs1-128"), tmp_path)
+    photo = io.BytesIO()
+    label.convert("RGB").save(photo, format="JPEG", quality=90)
+    file = stub.add_file("label-4471.jpg", photo.getvalue(), "image/jpeg")
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel_type": "im",
+        "channel": "D0DAVE",
+        "user": "U0DAVE",
+        "text": "",
+        "files": [file],
+        "ts": "1700000005.000100",
+    }
+
+    send_event(server, event_body(event))
+
+    [reply] = stub.wait_for("chat.postMessage", where=posted_to("D0DAVE"))
+    assert reply.params["text"].startswith("*Lot 4471: Honey Almond Granola 500 g*")
+    assert "Label read: GTIN 00614141000418, lot 4471" in reply.params["text"]
+    [download] = stub.of("file.download")
+    assert download.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_photo_without_a_barcode_gets_retake_advice(server: str, stub: SlackStub) -> None:
+    blank = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 190, 180)).save(blank, format="PNG")
+    file = stub.add_file("blank.png", blank.getvalue())
+    event = mention("", ts="1700000006.000100", channel="C0FLOOR") | {"files": [file]}
+
+    send_event(server, event_body(event))
+
+    [reply] = stub.wait_for("chat.postMessage", where=posted_to("C0FLOOR"))
+    assert reply.params["text"].startswith("I couldn't read a barcode in that photo")
+    assert reply.params["thread_ts"] == "1700000006.000100"
+
+
+def test_a_button_click_follows_the_next_step(server: str, stub: SlackStub) -> None:
+    response = click(
+        server,
+        "tb_upstream",
+        {"lots": ["5133"]},
+        user="U0ALICE",
+        channel="C0BTN",
+        ts="1700000007.000100",
+    )
+
+    assert response.status_code == 200
+    [reply] = stub.wait_for("chat.postMessage", where=posted_to("C0BTN", "1700000007.000100"))
+    assert reply.params["text"].startswith("*Lot 5133 came from")
+
+
+def test_the_fsma_button_uploads_the_spreadsheet_to_the_thread(
+    server: str, stub: SlackStub
+) -> None:
+    click(
+        server,
+        "tb_fsma",
+        {"lots": ["4471"]},
+        user="U0ALICE",
+        channel="C0FILES",
+        ts="1700000008.000100",
+    )
+
+    [done] = stub.wait_for(
+        "files.completeUploadExternal", where=lambda c: c.params.get("channel_id") == "C0FILES"
+    )
+    assert done.params["thread_ts"] == "1700000008.000100"
+    uploaded = json.loads(done.params["files"])[0]
+    assert uploaded["title"].startswith("FSMA 204 sortable spreadsheet for 4471")
+    assert stub.uploads[uploaded["id"]][:2] == b"PK"  # an .xlsx is a zip
+
+
+def test_a_hold_by_someone_not_listed_is_refused(server: str, stub: SlackStub, plant: str) -> None:
+    send_event(
+        server, event_body(mention("put 4480 on hold", user="U0MALLORY", ts="1700000009.000100"))
+    )
+
+    [reply] = stub.wait_for("chat.postMessage", where=posted_to("C0QA", "1700000009.000100"))
+    assert reply.params["text"] == f"Only {ADMIN} may place holds. Ask one of them."
+    with make_engine(plant).connect() as connection:
+        lot = connection.execute(
+            text("select status from lot where lot_code = '4480'")
+        ).scalar_one()
+    assert lot != "on_hold"
+
+
+def test_a_hold_by_an_admin_is_confirmed_then_audited(
+    server: str, stub: SlackStub, plant: str
+) -> None:
+    ts = "1700000010.000100"
+    send_event(server, event_body(mention("put 4402 on hold", user=ADMIN, ts=ts)))
+    [question] = stub.wait_for("chat.postMessage", where=posted_to("C0QA", ts))
+    assert question.params["text"].startswith("Put lot `4402` (Trail Mix Bar 12-pack) on hold?")
+    assert action_ids(question) == ["tb_confirm", "tb_cancel"]
+    confirm = next(
+        e for b in question.params["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
+
+    refused = click(
+        server, "tb_confirm", json.loads(confirm["value"]), user="U0MALLORY", channel="C0QA", ts=ts
+    )
+    assert refused.status_code == 200
+    [told] = stub.wait_for("chat.postEphemeral")
+    assert told.params["user"] == "U0MALLORY" and f"<@{ADMIN}>" in told.params["text"]
+
+    click(server, "tb_confirm", json.loads(confirm["value"]), user=ADMIN, channel="C0QA", ts=ts)
+
+    [updated] = stub.wait_for("chat.update", where=lambda c: c.params.get("ts") == ts)
+    assert "4402" in updated.params["text"] and "on hold" in updated.params["text"]
+    with make_engine(plant).connect() as connection:
+        actor = connection.execute(
+            text("select actor from audit_log where action = 'hold' order by id desc limit 1")
+        ).scalar_one()
+        status = connection.execute(
+            text("select status from lot where lot_code = '4402'")
+        ).scalar_one()
+    assert (actor, status) == (f"slack:{ADMIN}", "on_hold")
+
+
+def qc_failure(lot: str, test: str) -> list[dict[str, str]]:
+    return [
+        {
+            "type": "qc",
+            "lot_code": lot,
+            "test": test,
+            "result": "fail",
+            "value": "31 ppb",
+            "spec": "<= 20 ppb",
+            "performed_by": "Lab A",
+            "signed_off_by": "Priya N.",
+            "at": f"{date.today().isoformat()}T09:30:00",
+        }
+    ]
+
+
+def alerts_about(lot: str, test: str) -> Any:
+    def match(call: Call) -> bool:
+        said = str(call.params.get("text", ""))
+        return call.params.get("channel") == ALERTS and f"lot {lot}" in said and test in said
+
+    return match
+
+
+def test_a_qc_failure_raises_exactly_one_alert(server: str, stub: SlackStub) -> None:
+    response = httpx.post(
+        f"{server}/api/events", json=qc_failure("4471", "aflatoxin"), headers={"X-API-Key": API_KEY}
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json() == {"recorded": 1, "alerts": 1}
+    [alert] = stub.wait_for("chat.postMessage", where=alerts_about("4471", "aflatoxin"))
+    assert alert.params["metadata"]["event_type"] == "tracebot_alert"
+    fields = " ".join(
+        f["text"] for b in alert.params["blocks"] if "fields" in b for f in b["fields"]
+    )
+    assert "31 ppb" in fields and "Priya N." in fields and "Customers" in fields
+    assert action_ids(alert) == ["tb_alert_hold", "tb_alert_recall", "tb_alert_ack"]
+
+    again = httpx.post(
+        f"{server}/api/events", json=qc_failure("4471", "aflatoxin"), headers={"X-API-Key": API_KEY}
+    )
+    time.sleep(1.0)
+    assert again.json() == {"recorded": 0, "alerts": 0}
+    assert len(stub.of("chat.postMessage")) == len(
+        stub.wait_for("chat.postMessage", where=lambda c: True)
+    )
+    assert (
+        len([c for c in stub.of("chat.postMessage") if alerts_about("4471", "aflatoxin")(c)]) == 1
+    )
+
+
+def test_an_alert_is_delivered_once_after_slack_failed_twice(server: str, stub: SlackStub) -> None:
+    stub.fail("chat.postMessage", 2)
+
+    httpx.post(
+        f"{server}/api/events",
+        json=qc_failure("4480", "salmonella"),
+        headers={"X-API-Key": API_KEY},
+    )
+
+    tries = stub.wait_for("chat.postMessage", 3, where=alerts_about("4480", "salmonella"))
+    time.sleep(1.0)
+    assert (
+        len([c for c in stub.of("chat.postMessage") if alerts_about("4480", "salmonella")(c)]) == 3
+    )
+    delivered = [m for m in stub.history[ALERTS] if "salmonella" in str(m["text"])]
+    assert len(delivered) == 1
+    assert tries[2].at - tries[0].at >= 0.1 * (1 + 2.5) * 0.9  # it waited between tries
+
+
+def test_a_retried_event_posts_nothing_new(server: str, stub: SlackStub) -> None:
+    body = event_body(mention("reconcile lot 4471", ts="1700000012.000100"), event_id="Ev0RETRY01")
+    send_event(server, body)
+    stub.wait_for("chat.postMessage", where=posted_to("C0QA", "1700000012.000100"))
+
+    retried = send_event(
+        server, body, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
+
+    assert retried.status_code == 200
+    time.sleep(1.0)
+    assert (
+        len([c for c in stub.of("chat.postMessage") if posted_to("C0QA", "1700000012.000100")(c)])
+        == 1
+    )
+
+
+def test_a_forged_or_stale_request_is_refused(server: str, stub: SlackStub) -> None:
+    body = event_body(mention("who got lot 4471?", ts="1700000013.000100"))
+
+    forged = httpx.post(
+        f"{server}/slack/events",
+        content=body,
+        headers={"Content-Type": "application/json", **sign(body, secret="not-the-secret")},
+    )
+    unsigned = httpx.post(
+        f"{server}/slack/events", content=body, headers={"Content-Type": "application/json"}
+    )
+    stale = httpx.post(
+        f"{server}/slack/events",
+        content=body,
+        headers={"Content-Type": "application/json", **sign(body, at=int(time.time()) - 600)},
+    )
+
+    assert (forged.status_code, unsigned.status_code, stale.status_code) == (401, 401, 401)
+    time.sleep(0.5)
+    assert not [c for c in stub.of("chat.postMessage") if posted_to("C0QA", "1700000013.000100")(c)]
+
+
+def test_the_app_home_shows_alerts_expiring_lots_and_holds(server: str, stub: SlackStub) -> None:
+    send_event(
+        server,
+        event_body(
+            {"type": "app_home_opened", "user": "U0ERIN", "tab": "home", "channel": "D0ERIN"}
+        ),
+    )
+
+    [published] = stub.wait_for(
+        "views.publish", where=lambda c: c.params.get("user_id") == "U0ERIN"
+    )
+    headers = [
+        b["text"]["text"] for b in published.params["view"]["blocks"] if b["type"] == "header"
+    ]
+    assert headers[0].startswith("Open alerts (")
+    assert headers[1].startswith("Expiring within 14 days (")
+    assert headers[2].startswith("Holds in place (")
+    assert "QC failed on lot 5120" in json.dumps(published.params["view"])
