@@ -109,18 +109,18 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
     service = service_factory(settings)
     slack = None
     sender = None
-    if settings.slack_bot_token is not None and settings.slack_signing_secret is not None:
+    if socket_mode and (settings.slack_bot_token is None or settings.slack_app_token is None):
+        raise ValueError("Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (an xapp- token).")
+    if settings.slack_bot_token is not None and (
+        settings.slack_signing_secret is not None or socket_mode
+    ):
         from bot.slack.app import SlackBot
 
-        slack = SlackBot(settings, service)
+        slack = SlackBot(settings, service, socket_mode=socket_mode)
         if settings.alert_channel:
             from bot.slack.alerts import AlertSender
 
             sender = AlertSender(settings, service, slack.client)
-    elif socket_mode:
-        raise ValueError("Socket Mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
-    if socket_mode and settings.slack_app_token is None:
-        raise ValueError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token).")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -238,7 +238,7 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
             sender.wake()
         return JSONResponse({"recorded": report.changed, "alerts": report.alerts}, status_code=201)
 
-    if slack is not None:
+    if slack is not None and not socket_mode:
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
         slack_handler = AsyncSlackRequestHandler(slack.app)

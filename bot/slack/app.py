@@ -85,11 +85,12 @@ class SlackBot:
         settings: Settings,
         service: Callable[[], TraceService],
         *,
+        socket_mode: bool = False,
         today: Callable[[], date] = date.today,
     ) -> None:
         token = _secret(settings.slack_bot_token)
         secret = _secret(settings.slack_signing_secret)
-        if not token or not secret:
+        if not token or not (secret or socket_mode):
             raise SlackNotConfigured(
                 "Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in the environment."
             )
@@ -100,9 +101,12 @@ class SlackBot:
         self.client = slack_client(settings)
         self.token = token
         self.file_hosts = {*SLACK_FILE_HOSTS, urlsplit(settings.slack_api_url).hostname or ""}
+        # Socket Mode requests come over Slack's own connection, unsigned; over HTTP
+        # every request must carry a valid signature.
         self.app = AsyncApp(
             client=self.client,
-            signing_secret=secret,
+            signing_secret=secret or "",
+            request_verification_enabled=not socket_mode,
             process_before_response=False,
             raise_error_for_unhandled_request=False,
         )

@@ -233,3 +233,14 @@ def test_cli_parse_with_a_database_names_parties_as_in_the_master_data(
         "confidence": None,
         "clarify": None,
     }
+
+
+def test_cli_serve_socket_mode_without_tokens_says_what_is_missing(sqlite_url: str) -> None:
+    assert tracebot("init", "--db", sqlite_url).returncode == 0
+
+    done = tracebot("serve", "--socket-mode", "--db", sqlite_url)
+
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "tracebot: Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (an xapp- token)."
+    )

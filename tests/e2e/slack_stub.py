@@ -39,6 +39,7 @@ class SlackStub:
         self.files: dict[str, tuple[str, bytes]] = {}  # name -> (mimetype, bytes)
         self.failures: dict[str, list[int]] = {}
         self.history: dict[str, list[dict[str, Any]]] = {}
+        self.socket_url: str | None = None  # what apps.connections.open hands out
         self._lock = threading.Lock()
         self._ts = 1_700_000_000.000100
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -116,6 +117,10 @@ class SlackStub:
             pending = self.failures.get(method)
             if pending:
                 return pending.pop(0), {"ok": False, "error": "internal_error"}
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                return 200, {"ok": False, "error": "not_allowed_token_type"}
+            return 200, {"ok": True, "url": self.socket_url}
         if method == "auth.test":
             return 200, {
                 "ok": True,

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from PIL import Image
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from storage.db import make_engine
 from tests.e2e.servers import tracebot_server
@@ -510,3 +510,181 @@ def test_the_app_home_shows_alerts_expiring_lots_and_holds(server: str, stub: Sl
     assert headers[1].startswith("Expiring within 14 days (")
     assert headers[2].startswith("Holds in place (")
     assert "QC failed on lot 5120" in json.dumps(published.params["view"])
+
+
+def test_a_shared_lot_code_offers_a_button_per_item(server: str, stub: SlackStub) -> None:
+    ts = "1700000020.000100"
+    send_event(server, event_body(mention("what went into lot 12?", ts=ts)))
+    [question] = stub.wait_for("chat.postMessage", where=posted_to("C0QA", ts))
+    assert "Lot 12 exists for" in question.params["text"]
+    assert action_ids(question) == ["tb_pick_item_BASE-TOAST", "tb_pick_item_BAR-TRAIL-12"]
+    pick = next(
+        e
+        for b in question.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "tb_pick_item_BASE-TOAST"
+    )
+
+    click(
+        server, pick["action_id"], json.loads(pick["value"]), user="U0ALICE", channel="C0QA", ts=ts
+    )
+
+    replies = stub.wait_for("chat.postMessage", 2, where=posted_to("C0QA", ts))
+    assert replies[1].params["text"] == "*Lot 12 has no recorded inputs or receipts.*"
+
+
+def test_show_all_uploads_the_whole_list_as_csv(server: str, stub: SlackStub) -> None:
+    shipments = [
+        {
+            "type": "shipment",
+            "lot_code": "4471",
+            "to": "FRESH",
+            "from_site": "COLD",
+            "quantity": "10",
+            "uom": "ea",
+            "shipped_on": date.today().isoformat(),
+            "reference": f"SO-9{n:03d}",
+        }
+        for n in range(12)
+    ]
+    recorded = httpx.post(f"{server}/api/events", json=shipments, headers={"X-API-Key": API_KEY})
+    assert recorded.status_code == 201, recorded.text
+    ts = "1700000021.000100"
+    send_event(server, event_body(mention("who got lot 4471?", ts=ts, channel="C0ALL")))
+    [reply] = stub.wait_for("chat.postMessage", where=posted_to("C0ALL", ts))
+    shown = [b for b in reply.params["blocks"] if "text" in b and "•" in b["text"]["text"]]
+    assert shown[0]["text"]["text"].count("•") == 8  # the first ones; the rest on request
+    show_all = next(
+        e
+        for b in reply.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "tb_show_all"
+    )
+
+    click(
+        server, "tb_show_all", json.loads(show_all["value"]), user="U0ALICE", channel="C0ALL", ts=ts
+    )
+
+    [done] = stub.wait_for(
+        "files.completeUploadExternal", where=lambda c: c.params.get("channel_id") == "C0ALL"
+    )
+    uploaded = stub.uploads[json.loads(done.params["files"])[0]["id"]].decode()
+    rows = uploaded.strip().splitlines()
+    assert rows[0] == "lot,party,quantity,uom,date"
+    assert len(rows) - 1 == int(show_all["text"]["text"].split()[-1]) >= 12
+
+
+def test_the_diagram_button_uploads_an_image(server: str, stub: SlackStub) -> None:
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz draws the diagram (Debian package graphviz)")
+    click(
+        server,
+        "tb_diagram",
+        {"lots": ["ALM-5531"]},
+        user="U0ALICE",
+        channel="C0DIAG",
+        ts="1700000022.000100",
+    )
+
+    [done] = stub.wait_for(
+        "files.completeUploadExternal", where=lambda c: c.params.get("channel_id") == "C0DIAG"
+    )
+    uploaded = json.loads(done.params["files"])[0]
+    assert uploaded["title"].startswith("Lineage of ALM-5531")
+    assert stub.uploads[uploaded["id"]][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_alert_buttons_hold_downstream_and_acknowledge(
+    server: str, stub: SlackStub, plant: str
+) -> None:
+    httpx.post(
+        f"{server}/api/events",
+        json=qc_failure("ALM-5602", "aflatoxin"),
+        headers={"X-API-Key": API_KEY},
+    )
+    [alert] = stub.wait_for("chat.postMessage", where=alerts_about("ALM-5602", "aflatoxin"))
+    buttons = {
+        e["action_id"]: json.loads(e["value"])
+        for b in alert.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+    ts = stub.history[ALERTS][0]["ts"] if stub.history[ALERTS] else "0"
+
+    click(server, "tb_alert_hold", buttons["tb_alert_hold"], user=ADMIN, channel=ALERTS, ts=ts)
+    [question] = stub.wait_for(
+        "chat.postMessage",
+        where=lambda c: str(c.params.get("text", "")).startswith("Put `ALM-5602`"),
+    )
+    confirm = next(
+        e for b in question.params["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
+    held = json.loads(confirm["value"])["lots"]
+    assert held[0] == "ALM-5602" and len(held) > 1  # the lot and what was made from it
+    click(server, "tb_confirm", json.loads(confirm["value"]), user=ADMIN, channel=ALERTS, ts=ts)
+    stub.wait_for("chat.update", where=lambda c: "on hold" in str(c.params.get("text")))
+
+    click(server, "tb_alert_ack", buttons["tb_alert_ack"], user="U0ALICE", channel=ALERTS, ts=ts)
+
+    [acknowledged] = stub.wait_for(
+        "chat.update", where=lambda c: "Acknowledged by" in json.dumps(c.params.get("blocks"))
+    )
+    assert "<@U0ALICE>" in json.dumps(acknowledged.params["blocks"])
+    with make_engine(plant).connect() as connection:
+        status = connection.execute(
+            text("select status, acknowledged_by from alert where id = :id"),
+            {"id": buttons["tb_alert_ack"]["alert"]},
+        ).one()
+        on_hold = connection.execute(
+            text(
+                "select count(*) from lot where status = 'on_hold' and lot_code in :codes"
+            ).bindparams(bindparam("codes", expanding=True)),
+            {"codes": held},
+        ).scalar_one()
+    assert tuple(status) == ("acknowledged", "slack:U0ALICE")
+    assert on_hold == len(set(held))
+
+
+def test_events_are_all_or_nothing(server: str, stub: SlackStub, plant: str) -> None:
+    events = [
+        {
+            "type": "shipment",
+            "lot_code": "4471",
+            "to": "SYSCO",
+            "shipped_on": date.today().isoformat(),
+            "quantity": "1",
+        },
+        {
+            "type": "shipment",
+            "lot_code": "NO-SUCH-LOT",
+            "to": "SYSCO",
+            "shipped_on": date.today().isoformat(),
+        },
+        {"type": "teleport", "lot_code": "4471"},
+    ]
+
+    response = httpx.post(f"{server}/api/events", json=events, headers={"X-API-Key": API_KEY})
+    unauthorised = httpx.post(f"{server}/api/events", json=events[:1])
+
+    assert response.status_code == 422
+    assert response.json()["rejected"] == [
+        {
+            "path": "$[2].type",
+            "reason": "type must be one of receipt, consumption, shipment, qc, hold, release",
+        }
+    ]
+    assert unauthorised.status_code == 401
+    only_bad_lot = httpx.post(
+        f"{server}/api/events", json=events[:2], headers={"X-API-Key": API_KEY}
+    )
+    assert only_bad_lot.status_code == 422
+    assert only_bad_lot.json()["rejected"][0]["path"] == "$[1]"
+    with make_engine(plant).connect() as connection:
+        count = connection.execute(
+            text("select count(*) from shipment where quantity = 1")
+        ).scalar_one()
+    assert count == 0
