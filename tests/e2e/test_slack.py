@@ -688,3 +688,26 @@ def test_events_are_all_or_nothing(server: str, stub: SlackStub, plant: str) -> 
             text("select count(*) from shipment where quantity = 1")
         ).scalar_one()
     assert count == 0
+
+
+def test_a_qc_failure_imported_from_csv_is_alerted_by_the_running_server(
+    server: str, stub: SlackStub, plant: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "import"
+    folder.mkdir()
+    (folder / "qc.csv").write_text(
+        "lot_code,test,result,value,spec,performed_by,signed_off_by,at\n"
+        f"4398,listeria,fail,detected,absent in 25 g,Lab B,Sam K.,{date.today().isoformat()}T08:00:00\n",
+        encoding="utf-8",
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--db", plant, "import", "csv", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    [alert] = stub.wait_for("chat.postMessage", where=alerts_about("4398", "listeria"))
+    assert "signed off by Sam K." in alert.params["text"]
