@@ -18,10 +18,11 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.settings import Settings
@@ -34,23 +35,33 @@ __all__ = ["ApiError", "create_app"]
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENT = 64 * 1024 * 1024
+CONSOLE = Path(__file__).resolve().parent / "web" / "console.html"
 
 
 class ApiError(Exception):
     """An error to send back as the one error body shape."""
 
-    def __init__(self, status: int, code: str, message: str, *, path: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        path: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.path = path
+        self.extra = extra or {}
         super().__init__(message)
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.path is not None:
             error["path"] = self.path
-        return {"error": error}
+        return {"error": error | self.extra}
 
 
 def _key_checker(settings: Settings, *, always: bool) -> Any:
@@ -154,6 +165,16 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
     app.state.alert_sender = sender
     url = settings.database_url
     writer = Depends(_key_checker(settings, always=True))
+    reader = Depends(_key_checker(settings, always=False))
+
+    from bot.rest import rest_routes
+
+    app.include_router(rest_routes(service, reader))
+
+    @app.get("/", include_in_schema=False)
+    async def console() -> HTMLResponse:
+        """The web console: ask, see the answer, the diagram and the recall checklist, scan."""
+        return HTMLResponse(CONSOLE.read_text(encoding="utf-8"))
 
     @app.exception_handler(ApiError)
     async def handle_api_error(_request: Request, error: ApiError) -> JSONResponse:

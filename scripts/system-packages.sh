@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages TraceBot's tests need, where they are missing.
 set -euo pipefail
-packages=(postgresql graphviz fonts-dejavu-core libzbar0 zint)
+packages=(postgresql graphviz fonts-dejavu-core libzbar0 zint chromium chromium-driver espeak-ng)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
