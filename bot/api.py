@@ -168,8 +168,22 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
     reader = Depends(_key_checker(settings, always=False))
 
     from bot.rest import rest_routes
+    from bot.voice import voice_routes
 
     app.include_router(rest_routes(service, reader))
+    to_slack = None
+    if slack is not None and settings.alert_channel:
+        client, channel = slack.client, settings.alert_channel
+
+        async def to_slack(text: str) -> bool:
+            try:
+                await client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
+            except Exception:
+                log.warning("could not post a call's answer to Slack", exc_info=True)
+                return False
+            return True
+
+    app.include_router(voice_routes(settings, service, reader, to_slack))
 
     @app.get("/", include_in_schema=False)
     async def console() -> HTMLResponse:
