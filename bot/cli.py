@@ -455,6 +455,46 @@ def scan_command(
         raise Failure(f"{failed} of {len(images)} photo(s) gave no answer.")
 
 
+@app.command("listen")
+def listen_command(
+    ctx: typer.Context,
+    recordings: Annotated[list[Path], typer.Argument(help="WAV recordings of spoken questions.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    today: TodayOption = None,
+    user: Annotated[str | None, typer.Option("--user", help="Who asks (for holds).")] = None,
+) -> None:
+    """Transcribe spoken questions offline (pocketsphinx) and answer them."""
+    from bot.listen import Hearing, SpeechError
+    from bot.service import TraceService
+    from storage import load_genealogy
+
+    settings = _settings(ctx, db)
+    service = TraceService(
+        load_genealogy(settings.database_url, preload=False),
+        settings.database_url,
+        admins=settings.admin_list,
+    )
+    hearing = Hearing(service)
+    failed = 0
+    for recording in recordings:
+        try:
+            answer = hearing.answer(recording.read_bytes(), today=_today(today), user=user)
+        except OSError as err:
+            raise Failure(f"Cannot read {recording}: {err.strerror}") from err
+        except SpeechError as err:
+            raise Failure(f"{recording}: {err}") from err
+        transcript = answer.query.get("transcript", "")
+        if as_json:
+            print(json.dumps(answer.as_dict() | {"transcript": transcript}), flush=True)
+        else:
+            stdout.print(f"{recording}: heard {transcript!r}", markup=False, highlight=False)
+            stdout.print(answer.text + "\n", markup=False, highlight=False)
+        failed += not answer.ok
+    if failed:
+        raise Failure(f"{failed} of {len(recordings)} recording(s) gave no answer.")
+
+
 export_app = typer.Typer(help="Write a trace to a file.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 

@@ -22,10 +22,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -42,6 +42,7 @@ __all__ = ["CONFIDENCE_FLOOR", "Calls", "voice_routes"]
 CONFIDENCE_FLOOR = 0.35
 """Below this recogniser confidence TraceBot asks the caller to say it again."""
 CALLS_KEPT = 2000
+MAX_AUDIO = 10 * 1024 * 1024
 HINT_WORDS = (
     "who got lot, what went into lot, where did lot, mock recall, recall, expire, expiring, "
     "this week, QC, pass QC, put on hold, hold, release, reconcile, in common, supplier, "
@@ -207,6 +208,45 @@ def voice_routes(
             return twiml(listen(response, trace, f"Say yes to confirm {verb} lot {spoken}."))
         call.last = reply if reply.ok else call.last
         return twiml(listen(response, trace, f"{_heard(reply)}{reply.speech} {AGAIN}"))
+
+    hearing: list[Any] = []
+    hearing_lock = threading.Lock()
+
+    def hear(wav: bytes, who: str | None, session: str | None) -> Answer:
+        from bot.listen import Hearing
+
+        with hearing_lock:
+            if not hearing:
+                hearing.append(Hearing(service()))
+        return hearing[0].answer(
+            wav,
+            today=date.today(),
+            user=who,
+            thread=f"voice:{who}:{session}" if session else None,
+        )
+
+    @router.post("/voice/audio")
+    async def audio(
+        request: Request,
+        format: Annotated[str, Query(pattern="^(json|wav)$")] = "json",
+        session: str | None = None,
+        who: str | None = reader,
+    ) -> Response:
+        """A WAV question, recognised offline; the answer object with ``transcript``,
+        or (``?format=wav``) the spoken answer."""
+        from bot.listen import SpeechError, speak
+
+        wav = await request.body()
+        if len(wav) > MAX_AUDIO:
+            raise ApiError(413, "too_large", "Recordings over 10 MiB are refused.")
+        try:
+            reply = await run_in_threadpool(hear, wav, who, session)
+            if format == "wav":
+                spoken = await run_in_threadpool(speak, reply.speech)
+                return Response(spoken, media_type="audio/wav")
+        except SpeechError as err:
+            raise ApiError(400, "bad_audio", str(err)) from err
+        return JSONResponse(reply.as_dict() | {"transcript": reply.query.get("transcript", "")})
 
     @router.post("/voice/query")
     async def query(request: Request, who: str | None = reader) -> dict[str, Any]:

@@ -6,13 +6,13 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from storage.db import make_engine
 from storage.tables import AUDIT, HOLDS, ITEMS, LOTS
 from storage.versioning import bump_data_version
 
-__all__ = ["holds_in_place", "record_audit", "set_hold"]
+__all__ = ["holds_in_place", "recent_lot_codes", "record_audit", "set_hold"]
 
 
 def set_hold(
@@ -114,3 +114,13 @@ def holds_in_place(url: str) -> list[dict[str, object]]:
         }
         for row in rows
     ]
+
+
+def recent_lot_codes(url: str, limit: int = 3000) -> list[str]:
+    """The codes of the most recently made or received lots, newest first."""
+    when = func.coalesce(LOTS.c.produced_on, LOTS.c.received_on)
+    with make_engine(url).connect() as connection:
+        codes = connection.execute(
+            select(LOTS.c.lot_code).order_by(when.desc(), LOTS.c.id.desc()).limit(limit)
+        ).scalars()
+        return list(dict.fromkeys(codes))

@@ -6,6 +6,7 @@ Twilio calls, which differs from 127.0.0.1, so signatures are checked over it.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
@@ -207,3 +209,72 @@ def test_voice_query_takes_text_and_gives_the_answer_object(server: str) -> None
     assert (answer["intent"], answer["query"]["lots"]) == ("lot_info", ["4471"])
     assert answer["speech"].startswith("Lot 4 4 7 1, Honey Almond Granola 500 g")
     assert refused.status_code == 401
+
+
+def espeak(text_said: str, voice: str = "en-us") -> bytes:
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("Debian's espeak-ng speaks the test questions")
+    done = subprocess.run(
+        ["espeak-ng", "-v", voice, "--stdout", text_said], capture_output=True, check=True
+    )
+    return done.stdout
+
+
+def test_a_spoken_wav_question_is_answered_offline(server: str) -> None:
+    wav = espeak("who got lot forty four seventy one")
+
+    started = time.perf_counter()
+    response = httpx.post(
+        server + "/voice/audio",
+        content=wav,
+        headers={"X-API-Key": KEY, "Content-Type": "audio/wav"},
+        timeout=30,
+    )
+
+    assert response.status_code == 200, response.text
+    assert time.perf_counter() - started < 3
+    answer = response.json()
+    assert answer["transcript"] == "who got lot forty four seventy one"
+    assert (answer["intent"], answer["query"]["lots"]) == ("trace_forward", ["4471"])
+
+
+def test_the_spoken_answer_comes_back_as_audio(server: str) -> None:
+    wav = espeak("when does lot alpha twelve bravo expire")
+
+    response = httpx.post(
+        server + "/voice/audio",
+        params={"format": "wav"},
+        content=wav,
+        headers={"X-API-Key": KEY},
+        timeout=30,
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.content[:4] == b"RIFF" and len(response.content) > 10_000
+
+
+def test_audio_that_is_no_wav_is_refused_clearly(server: str) -> None:
+    response = httpx.post(server + "/voice/audio", content=b"not a wav", headers={"X-API-Key": KEY})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_audio"
+
+
+def test_tracebot_listen_transcribes_and_answers(plant: str, tmp_path: Path) -> None:
+    recording = tmp_path / "question.wav"
+    recording.write_bytes(espeak("mock recall on lot alpha lima mike dash five five three one"))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--db", plant, "listen", str(recording), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["transcript"] == "mock recall on lot alpha lima mike dash five five three one"
+    assert (answer["intent"], answer["query"]["lots"]) == ("recall", ["ALM-5531"])
