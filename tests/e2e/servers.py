@@ -9,12 +9,13 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
-__all__ = ["free_port", "tracebot_server"]
+__all__ = ["demo_database", "free_port", "tracebot_server"]
 
 
 def free_port() -> int:
@@ -59,3 +60,23 @@ def tracebot_server(
             process.kill()
         if log is not None:
             output.close()  # type: ignore[union-attr]
+
+
+def demo_database(folder: Path) -> str:
+    """A SQLite file in ``folder`` holding the demo plant, dated around today."""
+    url = f"sqlite:///{folder / 'plant.db'}"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--db",
+            url,
+            "demo",
+            "--anchor",
+            date.today().isoformat(),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return url

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.servers import tracebot_server
+from tests.e2e.servers import demo_database, tracebot_server
 from tests.intents.labels import LabelSpec, have_zint, render
 
 pytestmark = pytest.mark.e2e
@@ -26,22 +24,7 @@ KEY = "console-key-1"
 
 @pytest.fixture(scope="module")
 def plant(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('rest') / 'plant.db'}"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--db",
-            url,
-            "demo",
-            "--anchor",
-            date.today().isoformat(),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return url
+    return demo_database(tmp_path_factory.mktemp("rest"))
 
 
 @pytest.fixture(scope="module")

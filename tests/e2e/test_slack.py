@@ -27,7 +27,7 @@ from PIL import Image
 from sqlalchemy import bindparam, text
 
 from storage.db import make_engine
-from tests.e2e.servers import tracebot_server
+from tests.e2e.servers import demo_database, tracebot_server
 from tests.e2e.slack_stub import Call, SlackStub
 from tests.intents.labels import LabelSpec, have_zint, render
 
@@ -49,25 +49,7 @@ def stub() -> Iterator[SlackStub]:
 
 @pytest.fixture(scope="module")
 def plant(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("slack")
-    url = f"sqlite:///{folder / 'plant.db'}"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--db",
-            url,
-            "demo",
-            "--anchor",
-            date.today().isoformat(),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return url
+    return demo_database(tmp_path_factory.mktemp("slack"))
 
 
 def environment(stub: SlackStub) -> dict[str, str]:

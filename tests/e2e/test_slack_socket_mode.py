@@ -14,14 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import WSMsgType, web
 
-from tests.e2e.servers import free_port
+from tests.e2e.servers import demo_database, free_port
 from tests.e2e.slack_stub import SlackStub
 
 pytestmark = pytest.mark.e2e
@@ -80,21 +79,7 @@ def served(tmp_path: Path) -> Iterator[tuple[SlackStub, SocketEndpoint]]:
     stub = SlackStub("xoxb-socket").start()
     endpoint = SocketEndpoint().start()
     stub.socket_url = endpoint.url
-    url = f"sqlite:///{tmp_path / 'plant.db'}"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--db",
-            url,
-            "demo",
-            "--anchor",
-            date.today().isoformat(),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    url = demo_database(tmp_path)
     environment = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-socket",

@@ -13,7 +13,6 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -23,7 +22,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.voice import first_sentence_words
 from storage.db import make_engine
-from tests.e2e.servers import tracebot_server
+from tests.e2e.servers import demo_database, tracebot_server
 from tests.e2e.slack_stub import SlackStub
 
 pytestmark = pytest.mark.e2e
@@ -42,22 +41,7 @@ def stub() -> Iterator[SlackStub]:
 
 @pytest.fixture(scope="module")
 def plant(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('voice') / 'plant.db'}"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--db",
-            url,
-            "demo",
-            "--anchor",
-            date.today().isoformat(),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return url
+    return demo_database(tmp_path_factory.mktemp("voice"))
 
 
 @pytest.fixture(scope="module")
