@@ -60,7 +60,9 @@ def main() -> None:
                 said = template.format(forms[(number + voice_number) % len(forms)])
                 speed = SPEEDS[(number + voice_number) % len(SPEEDS)]
                 wav = Path(folder) / "q.wav"
-                subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), said], check=True)
+                subprocess.run(
+                    ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), said], check=True
+                )
                 started = time.perf_counter()
                 answer = hearing.answer(wav.read_bytes(), today=date(2026, 11, 25))
                 times.append(time.perf_counter() - started)
@@ -70,9 +72,13 @@ def main() -> None:
                 if hit:
                     right += 1
                 else:
-                    misses.append(f"{voice}@{speed} {said!r} -> heard {answer.query.get('transcript')!r}")
+                    misses.append(
+                        f"{voice}@{speed} {said!r} -> heard {answer.query.get('transcript')!r}"
+                    )
         ms = sorted(t * 1000 for t in times)
-        print(f"{total} spoken questions ({len(codes)} lots x {len(args.voices.split(','))} voices)")
+        print(
+            f"{total} spoken questions ({len(codes)} lots x {len(args.voices.split(','))} voices)"
+        )
         print(f"right lot: {right}/{total} = {right / total:.1%}")
         print(f"time per question: p50 {statistics.median(ms):.0f} ms, max {ms[-1]:.0f} ms")
         for voice, hits in per_voice.items():

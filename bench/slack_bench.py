@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from tests.e2e.servers import tracebot_server  # noqa: E402
+from tests.e2e.servers import demo_database, tracebot_server  # noqa: E402
 from tests.e2e.slack_stub import SlackStub  # noqa: E402
 from tests.e2e.test_slack import (  # noqa: E402
     ALERTS,
@@ -77,13 +75,7 @@ def main() -> None:
     options.add_argument("--burst", type=int, default=20)
     args = options.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'plant.db'}"
-        anchor = date.today().isoformat()
-        subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--db", url, "demo", "--anchor", anchor],
-            check=True,
-            capture_output=True,
-        )
+        url = demo_database(Path(folder))
         stub = SlackStub(TOKEN).start()
         try:
             with tracebot_server(url, environment(stub)) as base:

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +25,7 @@ import httpx  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bot.voice import first_sentence_words  # noqa: E402
-from tests.e2e.servers import tracebot_server  # noqa: E402
+from tests.e2e.servers import demo_database, tracebot_server  # noqa: E402
 
 TOKEN = "bench-twilio-token"
 PUBLIC = "https://plant.example.com"
@@ -51,12 +49,7 @@ def main() -> None:
     args = options.parse_args()
     validator = RequestValidator(TOKEN)
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'plant.db'}"
-        subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--db", url, "demo", "--anchor", date.today().isoformat()],
-            check=True,
-            capture_output=True,
-        )
+        url = demo_database(Path(folder))
         environment = {"TWILIO_AUTH_TOKEN": TOKEN, "TRACEBOT_PUBLIC_URL": PUBLIC}
         with tracebot_server(url, environment) as base:
             times: list[float] = []
@@ -79,12 +72,16 @@ def main() -> None:
                     )
                     times.append(time.perf_counter() - started)
                     assert response.status_code == 200, response.text
-                    spoken = " ".join(e.text or "" for e in ET.fromstring(response.text).iter("Say"))
+                    spoken = " ".join(
+                        e.text or "" for e in ET.fromstring(response.text).iter("Say")
+                    )
                     words.append(first_sentence_words(spoken))
     ms = sorted(t * 1000 for t in times)
     p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
     print(f"{len(ms)} answers to /voice/twilio/answer, demo plant")
-    print(f"  reply time: p50 {statistics.median(ms):.0f} ms, p99 {p99:.0f} ms, max {ms[-1]:.0f} ms")
+    print(
+        f"  reply time: p50 {statistics.median(ms):.0f} ms, p99 {p99:.0f} ms, max {ms[-1]:.0f} ms"
+    )
     print(f"  first sentence: at most {max(words)} words (median {statistics.median(words):.0f})")
 
 
