@@ -87,7 +87,7 @@ def first_sentence_words(text: str) -> int:
 
     Example:
         >>> first_sentence_words("Lot 4 4 7 1 went to Sysco. It shipped twice.")
-        9
+        8
     """
     first = re.split(r"(?<=[.?!])\s", text.strip(), maxsplit=1)[0]
     return len(first.split())

@@ -146,7 +146,7 @@ def spoken_forms(code: str) -> list[str]:
         >>> spoken_forms("A12B")
         ['a one two b', 'a twelve b', 'alpha one two bravo', 'alpha twelve bravo']
         >>> spoken_forms("L-2024-0113")[0]
-        'l two zero two four dash zero one one three'
+        'l dash two zero two four dash zero one one three'
     """
     found: list[str] = []
     for nato in (False, True):
@@ -191,7 +191,12 @@ def grammar(codes: Sequence[str], parties: Sequence[str], items: Sequence[str]) 
             f"<after> = {_alternatives(AFTER_LOT)};",
             f"<other> = {_alternatives(OTHER)};",
             f"<window> = {_alternatives(WINDOWS)};",
-            f"<code> = {_alternatives(form for code in codes for form in spoken_forms(code))};",
+            # "dash" may be left out: "l two zero two four dash zero one one three".
+            "<code> = "
+            + _alternatives(
+                form.replace(" dash ", " [dash] ") for code in codes for form in spoken_forms(code)
+            )
+            + ";",
             f"<party> = {_alternatives(parties)};",
             f"<item> = {_alternatives(items)};",
         ]
@@ -236,6 +241,35 @@ def pcm16k(data: bytes) -> bytes:
     return np.asarray(samples, dtype=np.int16).tobytes()
 
 
+VOWELS = frozenset(["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"])
+
+
+def non_rhotic(phones: list[str]) -> list[str]:
+    """A pronunciation without the R after a vowel that non-rhotic accents drop.
+
+    Example:
+        >>> non_rhotic("F AO R T IY".split()), non_rhotic("IH K S P AY R".split())
+        (['F', 'AO', 'T', 'IY'], ['IH', 'K', 'S', 'P', 'AY', 'AH'])
+        >>> non_rhotic("TH ER D IY".split())
+        ['TH', 'AH', 'T', 'IY']
+    """
+    out: list[str] = []
+    for index, phone in enumerate(phones):
+        following = phones[index + 1] if index + 1 < len(phones) else None
+        if phone == "R" and out and out[-1] in VOWELS and following not in VOWELS:
+            if out[-1] in ("AY", "AW", "OY"):
+                out.append("AH")  # "expire" as "expi-uh"
+            continue
+        if phone == "ER" and following not in VOWELS:
+            out.append("AH")
+            continue
+        if phone == "D" and out and out[-1] in VOWELS and following in VOWELS:
+            out.append("T")  # no flap: "thirty" with a T
+            continue
+        out.append(phone)
+    return out
+
+
 def _decode(decoder: Decoder, samples: bytes) -> tuple[str, int | None]:
     decoder.start_utt()
     decoder.process_raw(samples, full_utt=True)
@@ -259,9 +293,25 @@ class Listener:
             self._sayable(parties),
             self._sayable(items),
         )
+        self._add_non_rhotic(set(re.findall(r"[a-z']+", self.grammar.split("\n", 2)[2])))
         self.decoder.add_jsgf_string("tracebot", self.grammar)
         self.decoder.activate_search("tracebot")
         self._lock = threading.Lock()
+
+    def _add_non_rhotic(self, words: set[str]) -> None:
+        """British and other non-rhotic pronunciations of the grammar's words ("four"
+        without its R), as alternates: US dictionaries leave them out."""
+        for word in words:
+            phones = self.decoder.lookup_word(word)
+            if phones is None:
+                continue
+            variant = non_rhotic(phones.split())
+            if variant == phones.split():
+                continue
+            number = 2
+            while self.decoder.lookup_word(f"{word}({number})") is not None:
+                number += 1
+            self.decoder.add_word(f"{word}({number})", " ".join(variant), False)
 
     def _known(self, word: str) -> bool:
         return self.decoder.lookup_word(word) is not None

@@ -300,10 +300,12 @@ class SlackBot:
                         raise _DownloadError(
                             f"Slack did not let me download that photo ({response.status})."
                         )
-                    data = await response.content.read(MAX_FILE + 1)
-                    if len(data) > MAX_FILE:
-                        raise _DownloadError("That photo is over 25 MB; send a smaller one.")
-                    return data
+                    data = bytearray()
+                    async for chunk in response.content.iter_chunked(1 << 16):
+                        data += chunk
+                        if len(data) > MAX_FILE:
+                            raise _DownloadError("That photo is over 25 MB; send a smaller one.")
+                    return bytes(data)
         raise _DownloadError("Slack redirected that download too often.")
 
     # --- buttons ------------------------------------------------------------------------
