@@ -241,7 +241,9 @@ def pcm16k(data: bytes) -> bytes:
     return np.asarray(samples, dtype=np.int16).tobytes()
 
 
-VOWELS = frozenset(["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"])
+VOWELS = frozenset(
+    ["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"]
+)
 
 
 def non_rhotic(phones: list[str]) -> list[str]:
