@@ -120,6 +120,17 @@ _NOT_PREFIX = frozenset(
 )
 
 
+def _letter_run(tokens: list[str], index: int) -> int:
+    """Where several spelled letters that lead a code end ("a l m 5 5 3 1"), or 0."""
+    end = index
+    while end < len(tokens) and len(tokens[end]) == 1 and tokens[end].isalpha():
+        end += 1
+    if end - index < 2 or end >= len(tokens):
+        return 0
+    following = _code_part(tokens[end])
+    return end if following is not None and following.isdigit() else 0
+
+
 def _prefix_before_dash(tokens: list[str], index: int) -> tuple[str, int] | None:
     """Letters spelled, or one short word, then "dash" and a digit: a code's head.
 
@@ -170,6 +181,9 @@ def normalise_spoken(text: str) -> str:
         )
         leads = _letter_leads_code(tokens, index)
         prefix = _prefix_before_dash(tokens, index)
+        run = _letter_run(tokens, index)
+        if run and not prefix:
+            prefix = ("".join(tokens[index:run]).upper(), run)
         if prefix:  # "salt dash seventy seven", "h n dash 0877": the letters lead the code
             code = prefix[0]
             index = prefix[1]

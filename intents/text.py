@@ -62,6 +62,8 @@ CLASSIFIER_WEIGHT = 6.0
 CLASSIFIER_SURE = 0.3
 """The classifier votes only when its best intent has at least this probability."""
 MIN_EVIDENCE = 1.5
+STRONG = 5.0
+"""Cues this strong outweigh an everyday word ("holiday") in the same question."""
 """Without a lot, a question needs cues worth this much to be about anything."""
 """A runner-up this close to the best makes a near tie, which also gets one."""
 
@@ -411,6 +413,8 @@ def _lot_codes(doc: Doc) -> Doc:
             continue
         before = [t.lower_ for t in doc[max(0, token.i - 3) : token.i] if not t.is_punct]
         previous = before[-1] if before else ""
+        if previous == "lot" and len(before) > 1 and before[-2] in ("parking", "car", "empty"):
+            continue  # "parking lot 4"
         named = (
             previous in LOT_WORDS
             or (
@@ -631,7 +635,8 @@ class Parser:
             (best, top), (_, second) = ranked[0], ranked[1]
             if best == "unknown":
                 return Intent("unknown", confidence=round(min(0.97, 0.5 + 0.07 * top), 2))
-        if (_NEGATIVE.search(said) or _CHORES.search(said)) and not lots:
+        everyday = _NEGATIVE.search(said) is not None and top < STRONG
+        if (everyday or _CHORES.search(said)) and not lots:
             return Intent("unknown", confidence=0.5)
         if top < MIN_EVIDENCE and not lots:
             return Intent("unknown", confidence=0.3)
@@ -825,6 +830,8 @@ _WINDOW_START = (
 def _party_phrase(text: str) -> str | None:
     """A name as said, when no gazetteer knows it: "what did <name> send us", "shipped to <name>"."""
     patterns = (
+        r"\b(?:we|i)\s+(?:send|sent|ship|shipped|deliver|delivered|sell|sold)\s+(?:to\s+)?(.+?)"
+        r"(?=\s+(?:" + _WINDOW_START + r")\b|\s*[?.!]|\s*$)",
         r"\bdid\s+(.+?)\s+(?:send|get|receive|buy|order|take|deliver|ship|purchase|supply|sell)\b",
         r"\b(?:to|from|for)\s+(.+?)(?=\s+(?:" + _WINDOW_START + r")\b|\s*[?.!]|\s*$)",
     )
@@ -852,7 +859,10 @@ def _item_phrase(text: str) -> str | None:
     if match:
         return match[1].strip()
     match = re.search(
-        r"\b(?:recipe|formula|process)\s+(?:for|of)\s+(?:the\s+)?([\w -]+)", text, re.IGNORECASE
+        r"\b(?:recipe|formula|process)\s+(?:(?:change|changes|version|versions|history|log)\s+)*"
+        r"(?:for|of|on)\s+(?:the\s+)?([\w -]+)",
+        text,
+        re.IGNORECASE,
     )
     if match:
         return match[1].strip(" ?.")

@@ -283,3 +283,36 @@ def test_an_unknown_product_expiring_is_named_as_said() -> None:
         date(2026, 11, 30),
     )
     assert parse("what will expire in january", today=TODAY).item is None
+
+
+@pytest.mark.parametrize(
+    ("said", "lots"),
+    [
+        ("um trace lot a l m five five three one back to the supplier", ["ALM5531"]),
+        ("did the micro test pass for lot s a l t seven seven", ["SALT77"]),
+        ("parking lot 4 is closed for resurfacing fyi", []),
+    ],
+)
+def test_spelled_letters_lead_a_code_and_a_parking_lot_is_no_lot(
+    said: str, lots: list[str]
+) -> None:
+    assert list(parse(said, today=TODAY).lots) == lots
+
+
+def test_names_and_products_as_said_in_long_questions() -> None:
+    sent = parse("uh what did we send pine hill foods yesterday", today=TODAY)
+    history = parse(":memo: formula change history for Maple Pecan Clusters", today=TODAY)
+    audit = parse(
+        "Sysco is running their annual supplier audit and asked for shipment history from the "
+        "last holiday season; what lots did we send Sysco in December?",
+        today=TODAY,
+        gazetteer=KINDS,
+    )
+
+    assert (sent.intent, sent.party, sent.since) == (
+        "customer_lots",
+        "pine hill foods",
+        date(2026, 11, 24),
+    )
+    assert (history.intent, history.item) == ("formula_changes", "Maple Pecan Clusters")
+    assert (audit.intent, audit.party, audit.since) == ("customer_lots", "Sysco", date(2025, 12, 1))
