@@ -42,6 +42,10 @@ TEMPLATES = (
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--voices", default=",".join(VOICES))
+    options.add_argument("--speeds", default=",".join(map(str, SPEEDS)), help="words per minute")
+    options.add_argument(
+        "--shift", type=int, default=0, help="pair other questions and code forms with voices"
+    )
     args = options.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'plant.db'}"
@@ -56,9 +60,11 @@ def main() -> None:
         for number, code in enumerate(codes):
             forms = spoken_forms(code)
             for voice_number, voice in enumerate(args.voices.split(",")):
-                template = TEMPLATES[(number + voice_number) % len(TEMPLATES)]
-                said = template.format(forms[(number + voice_number) % len(forms)])
-                speed = SPEEDS[(number + voice_number) % len(SPEEDS)]
+                turn = number + voice_number + args.shift
+                speeds = [int(s) for s in args.speeds.split(",")]
+                template = TEMPLATES[turn % len(TEMPLATES)]
+                said = template.format(forms[(turn + args.shift) % len(forms)])
+                speed = speeds[turn % len(speeds)]
                 wav = Path(folder) / "q.wav"
                 subprocess.run(
                     ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), said], check=True

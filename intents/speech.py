@@ -286,7 +286,11 @@ class Listener:
     def __init__(self, codes: Sequence[str], parties: Sequence[str], items: Sequence[str]) -> None:
         # Silence may come between words, but no other filler: the model's noise
         # and "speech" fillers swallow spoken digits.
-        self.decoder = Decoder(samprate=RATE, lm=None, fdict=str(SILENCE), loglevel="FATAL")
+        # More Gaussians per frame (topn) and a heavier grammar weight (lw) keep
+        # accents the US model knows less (British, Scottish) on the right path.
+        self.decoder = Decoder(
+            samprate=RATE, lm=None, fdict=str(SILENCE), topn=24, lw=10.0, loglevel="FATAL"
+        )
         for word, phones in EXTRA_WORDS.items():
             if self.decoder.lookup_word(word) is None:
                 self.decoder.add_word(word, phones, True)
