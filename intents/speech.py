@@ -289,7 +289,7 @@ class Listener:
         # More Gaussians per frame (topn) and a heavier grammar weight (lw) keep
         # accents the US model knows less (British, Scottish) on the right path.
         self.decoder = Decoder(
-            samprate=RATE, lm=None, fdict=str(SILENCE), topn=24, lw=10.0, loglevel="FATAL"
+            samprate=RATE, lm=None, fdict=str(SILENCE), topn=28, lw=10.0, loglevel="FATAL"
         )
         for word, phones in EXTRA_WORDS.items():
             if self.decoder.lookup_word(word) is None:
