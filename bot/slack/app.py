@@ -547,6 +547,26 @@ class SlackBot:
             title=f"All {len(rows)} rows: {answer.text.splitlines()[0][:120]}",
         )
 
+    async def _upload_file(
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        thread_ts: str | None,
+        make: Callable[[], tuple[bytes, str, str]],
+    ) -> None:
+        """Upload what ``make`` draws (data, file name, title) into the thread; a trace
+        or drawing error is said there instead."""
+        from bot.export import DiagramError
+
+        try:
+            data, filename, title = await asyncio.to_thread(make)
+        except (DiagramError, TraceError) as err:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=str(err))
+            return
+        await client.files_upload_v2(
+            channel=channel, thread_ts=thread_ts, file=data, filename=filename, title=title
+        )
+
     async def _upload_fsma(
         self,
         client: AsyncWebClient,
@@ -557,20 +577,14 @@ class SlackBot:
     ) -> None:
         from bot.export import write_fsma
 
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"fsma-204-{'-'.join(lots[:3])}.xlsx"
-            try:
-                count = await asyncio.to_thread(write_fsma, service.genealogy, list(lots), path)
-            except TraceError as err:
-                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=str(err))
-                return
-            await client.files_upload_v2(
-                channel=channel,
-                thread_ts=thread_ts,
-                file=path.read_bytes(),
-                filename=path.name,
-                title=f"FSMA 204 sortable spreadsheet for {', '.join(lots)} ({count} rows)",
-            )
+        def make() -> tuple[bytes, str, str]:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"fsma-204-{'-'.join(lots[:3])}.xlsx"
+                count = write_fsma(service.genealogy, list(lots), path)
+                title = f"FSMA 204 sortable spreadsheet for {', '.join(lots)} ({count} rows)"
+                return path.read_bytes(), path.name, title
+
+        await self._upload_file(client, channel, thread_ts, make)
 
     async def _upload_diagram(
         self,
@@ -580,20 +594,14 @@ class SlackBot:
         channel: str,
         thread_ts: str | None,
     ) -> None:
-        from bot.export import DiagramError, render_diagram
+        from bot.export import render_diagram
 
-        try:
-            image = await asyncio.to_thread(render_diagram, service.genealogy, list(lots), "png")
-        except (DiagramError, TraceError) as err:
-            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=str(err))
-            return
-        await client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts,
-            file=image,
-            filename=f"lineage-{'-'.join(lots[:3])}.png",
-            title=f"Lineage of {', '.join(lots)}: suppliers left, customers right",
-        )
+        def make() -> tuple[bytes, str, str]:
+            image = render_diagram(service.genealogy, list(lots), "png")
+            title = f"Lineage of {', '.join(lots)}: suppliers left, customers right"
+            return image, f"lineage-{'-'.join(lots[:3])}.png", title
+
+        await self._upload_file(client, channel, thread_ts, make)
 
     # --- App Home -------------------------------------------------------------------------
 
