@@ -160,9 +160,6 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
         description="Lot traceability for food plants.",
         lifespan=lifespan,
     )
-    app.state.service = service
-    app.state.slack = slack
-    app.state.alert_sender = sender
     url = settings.database_url
     writer = Depends(_key_checker(settings, always=True))
     reader = Depends(_key_checker(settings, always=False))

@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from bot.render.speech import spell
 from bot.service import TraceService
 from intents.speech import Listener, SpeechError
+from intents.text import Gazetteer
 from storage.writes import recent_lot_codes
 from trace_engine.genealogy import plain_code
 from trace_engine.model import Answer
@@ -39,23 +40,17 @@ class Hearing:
         self.service = service
         self._listener: Listener | None = None
         self._codes: list[str] = []
-        self._key: tuple[int, int, int] | None = None
+        self._names: Gazetteer | None = None
         self._lock = threading.Lock()
 
     def listener(self) -> Listener:
-        genealogy = self.service.genealogy
-        parties = genealogy.parties()
-        items = genealogy.items()
+        """The recogniser for the plant as it is now (rebuilt when lots or names change)."""
+        names = self.service.gazetteer()  # the parties and items people name, kept current
         codes = recent_lot_codes(self.service.database_url, CODES)
-        key = (len(codes), len(parties), len(items))
         with self._lock:
-            if self._listener is None or key != self._key or codes != self._codes:
-                self._listener = Listener(
-                    codes,
-                    [p.name for p in parties if p.kind not in ("site", "carrier")],
-                    [i.name for i in items],
-                )
-                self._codes, self._key = codes, key
+            if self._listener is None or names is not self._names or codes != self._codes:
+                self._listener = Listener(codes, names.parties, names.items)
+                self._codes, self._names = codes, names
             return self._listener
 
     def nearest(self, heard: str) -> str | None:

@@ -93,9 +93,6 @@ class TraceService:
         """Whether ``user`` may place and lift holds and start recalls."""
         return user is not None and user in self.admins
 
-    def who_may_change(self) -> str:
-        return ", ".join(self.admins) or "nobody yet (set TRACEBOT_ADMINS)"
-
     def ask(
         self,
         text: str,
@@ -273,7 +270,7 @@ class TraceService:
                 f"No one may {verb} yet: an administrator must list people in TRACEBOT_ADMINS."
             )
             return Answer(name, query, False, message, message, {"reason": message})
-        if user is None or user not in self.admins:
+        if not self.may_change(user):
             who = ", ".join(self.admins)
             message = f"Only {who} may {verb}. Ask one of them."
             return Answer(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.alerts import record_alerts
 from storage.db import make_engine
 from storage.tables import ALERTS, AUDIT, HANDLED_EVENTS, LOTS
 from trace_engine.rules import AlertDraft
@@ -212,26 +213,15 @@ def acknowledge_alert(url: str, alert_id: int, *, actor: str) -> bool:
     return bool(changed)
 
 
-def raise_alert(url: str, draft: AlertDraft | dict[str, Any]) -> int | None:
+def raise_alert(url: str, draft: AlertDraft) -> int | None:
     """Store one alert (a digest, say) under its key; the new id, or None if it existed."""
-    values = draft if isinstance(draft, dict) else draft.__dict__
-    row = {
-        "key": values["key"],
-        "kind": values["kind"],
-        "lot_id": values.get("lot_id"),
-        "message": values["message"],
-        "detail": json.dumps(values.get("detail") or {}),
-        "created_at": datetime.now(UTC),
-        "status": "open",
-        "delivery_attempts": 0,
-    }
-    try:
-        with make_engine(url).begin() as connection:
-            result = connection.execute(insert(ALERTS).values(**row))
-            key = result.inserted_primary_key
-            return int(key[0]) if key else None
-    except IntegrityError:
+    if not record_alerts(url, [draft]):
         return None
+    with make_engine(url).connect() as connection:
+        found: int = connection.execute(
+            select(ALERTS.c.id).where(ALERTS.c.key == draft.key)
+        ).scalar_one()
+    return found
 
 
 def claim_event(url: str, key: str, *, now: datetime | None = None) -> bool:

@@ -50,7 +50,7 @@ class AlertDraft:
 
     key: str
     kind: str
-    lot_id: int
+    lot_id: int | None
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
 

@@ -37,6 +37,7 @@ from storage.outbox import (
 )
 from trace_engine import TraceError
 from trace_engine.model import to_data
+from trace_engine.rules import AlertDraft
 
 __all__ = ["DIGEST_DAYS", "AlertSender", "parse_digest_time"]
 
@@ -192,9 +193,7 @@ class AlertSender:
             return False
         message: str = await asyncio.to_thread(self.digest_text, day)
         await asyncio.to_thread(
-            raise_alert,
-            self.url,
-            {"key": digest_key(day), "kind": "digest", "lot_id": None, "message": message},
+            raise_alert, self.url, AlertDraft(digest_key(day), "digest", None, message)
         )
         self._digest_done = day
         return True

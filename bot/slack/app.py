@@ -129,7 +129,7 @@ class SlackBot:
     ) -> Any:
         """An event id is handled once: a retry of a handled event is acknowledged only."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await asyncio.to_thread(claim_event, self.url, f"slack:{event_id}"):
+        if event_id and not await self._claim(f"slack:{event_id}"):
             logger.info("event %s was handled already; not again", event_id)
             return BoltResponse(status=200, body="")
         return await next()
@@ -177,19 +177,26 @@ class SlackBot:
             unfurl_links=False,
         )
 
-    async def _on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _reply(
+        self, event: dict[str, Any], client: AsyncWebClient, *, thread_ts: str | None, key: str
+    ) -> None:
+        """Answer a message once: its photos, then its question (``key`` names the
+        conversation whose context a follow-up reuses)."""
         channel, ts = event["channel"], event["ts"]
         if not await self._claim(f"msg:{channel}:{ts}"):
             return
-        thread_ts = event.get("thread_ts") or ts
         if event.get("files"):
-            await self._photos(client, event["files"], channel=channel, thread_ts=thread_ts)
+            await self._photos(client, event["files"], channel=channel, thread_ts=thread_ts or ts)
             if not _words(event.get("text", "")):
                 return
-        answer = await self._answer(
-            event.get("text", ""), user=event.get("user"), thread=f"slack:{channel}:{thread_ts}"
-        )
+        answer = await self._answer(event.get("text", ""), user=event.get("user"), thread=key)
         await self._post(client, channel, answer, thread_ts=thread_ts)
+
+    async def _on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """Mentions in channels: the answer goes into the message's thread."""
+        thread_ts = event.get("thread_ts") or event["ts"]
+        key = f"slack:{event['channel']}:{thread_ts}"
+        await self._reply(event, client, thread_ts=thread_ts, key=key)
 
     async def _on_message(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         """Direct messages (and photos in them); channel messages come as mentions."""
@@ -197,17 +204,9 @@ class SlackBot:
             return
         if event.get("channel_type") != "im":
             return
-        channel, ts = event["channel"], event["ts"]
-        if not await self._claim(f"msg:{channel}:{ts}"):
-            return
         thread_ts = event.get("thread_ts")
-        if event.get("files"):
-            await self._photos(client, event["files"], channel=channel, thread_ts=thread_ts or ts)
-            if not _words(event.get("text", "")):
-                return
-        key = f"slack:{channel}:{thread_ts}" if thread_ts else f"slack:{channel}"
-        answer = await self._answer(event.get("text", ""), user=event.get("user"), thread=key)
-        await self._post(client, channel, answer, thread_ts=thread_ts)
+        key = f"slack:{event['channel']}" + (f":{thread_ts}" if thread_ts else "")
+        await self._reply(event, client, thread_ts=thread_ts, key=key)
 
     async def _on_file_shared(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         """A file shared in a direct message, when no message event carried it."""
@@ -318,9 +317,9 @@ class SlackBot:
         action_id: str = action["action_id"]
         payload = json.loads(action.get("value") or "{}")
         user = body.get("user", {}).get("id")
-        channel = (body.get("channel") or body.get("container") or {}).get("id") or body.get(
-            "container", {}
-        ).get("channel_id")
+        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
+            "channel_id"
+        )
         message = body.get("message") or {}
         thread_ts = message.get("thread_ts") or message.get("ts")
         try:

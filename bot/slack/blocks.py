@@ -279,7 +279,7 @@ def alert_blocks(
     facts = [
         ("Lot", f"`{alert.lot}`" if alert.lot else None),
         ("Test", detail.get("test")),
-        ("Value", " ".join(str(detail[k]) for k in ("value",) if detail.get(k)) or None),
+        ("Value", detail.get("value")),
         ("Spec", detail.get("spec")),
         ("Performed by", detail.get("performed_by")),
         (

@@ -17,6 +17,7 @@ from storage.demo_plant import load_demo
 from storage.outbox import due_alerts, lease_alert, raise_alert, record_attempt
 from storage.tables import ALERTS
 from tests.e2e.slack_stub import SlackStub
+from trace_engine.rules import AlertDraft
 
 TOKEN = "xoxb-test"
 
@@ -99,9 +100,7 @@ def test_a_failed_post_is_counted_and_kept_for_another_try(
     load_demo(sqlite_url, anchor=date(2026, 11, 25))
     stub.fail("chat.postMessage", 50)
     bot = sender(sqlite_url, stub)
-    alert_id = raise_alert(
-        sqlite_url, {"key": "test:1", "kind": "test", "lot_id": None, "message": "hello"}
-    )
+    alert_id = raise_alert(sqlite_url, AlertDraft("test:1", "test", None, "hello"))
 
     for _ in range(3):
         with make_engine(sqlite_url).begin() as connection:  # due again now
@@ -121,9 +120,7 @@ def test_a_failed_post_is_counted_and_kept_for_another_try(
 
 def test_each_failure_waits_longer(sqlite_url: str) -> None:
     load_demo(sqlite_url, anchor=date(2026, 11, 25))
-    alert_id = raise_alert(
-        sqlite_url, {"key": "test:2", "kind": "test", "lot_id": None, "message": "hi"}
-    )
+    alert_id = raise_alert(sqlite_url, AlertDraft("test:2", "test", None, "hi"))
     assert alert_id is not None
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
