@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT))
 from bot.listen import Hearing  # noqa: E402
 from bot.service import TraceService  # noqa: E402
 from intents.speech import spoken_forms  # noqa: E402
-from storage import load_genealogy  # noqa: E402
 from storage.demo_plant import load_demo  # noqa: E402
 
 VOICES = ("en-us", "en", "en-gb-x-rp", "en-029", "en-gb-scotland", "en-us+f3")
@@ -50,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'plant.db'}"
         load_demo(url, anchor=date(2026, 11, 25))
-        hearing = Hearing(TraceService(load_genealogy(url), url))
+        hearing = Hearing(TraceService.open(url))
         hearing.listener()  # built once, as a running server keeps it
         codes = sorted({code for code in hearing._codes if code != "12"})
         right = total = 0

@@ -101,15 +101,8 @@ def service_factory(settings: Settings) -> Callable[[], TraceService]:
         with lock:
             if not made:
                 from bot.service import TraceService
-                from storage import load_genealogy
 
-                made.append(
-                    TraceService(
-                        load_genealogy(settings.database_url),
-                        settings.database_url,
-                        admins=settings.admin_list,
-                    )
-                )
+                made.append(TraceService.open(settings.database_url, admins=settings.admin_list))
             return made[0]
 
     return get

@@ -281,14 +281,14 @@ def ask(
 ) -> None:
     """Answer a question about the plant's lots."""
     from bot.service import TraceService
-    from storage import load_genealogy
 
     settings = _settings(ctx, db)
     day = _today(today)
     questions = _questions(question)
     # One question reaches a small part of the plant: load only that (preload=False).
-    genealogy = load_genealogy(settings.database_url, preload=len(questions) > 200)
-    service = TraceService(genealogy, settings.database_url, admins=settings.admin_list)
+    service = TraceService.open(
+        settings.database_url, admins=settings.admin_list, preload=len(questions) > 200
+    )
     failed = []
     for text in questions:
         answer = service.ask(text, today=day, user=user, thread="cli" if conversation else None)
@@ -403,12 +403,9 @@ def chat(
     """Chat with TraceBot in the terminal (empty line or Ctrl-D to leave)."""
     from bot.render.terminal import to_rich
     from bot.service import TraceService
-    from storage import load_genealogy
 
     settings = _settings(ctx, db)
-    service = TraceService(
-        load_genealogy(settings.database_url), settings.database_url, admins=settings.admin_list
-    )
+    service = TraceService.open(settings.database_url, admins=settings.admin_list)
     stdout.print("Ask about a lot, for example: who got lot 4471?  (empty line to leave)")
     while True:
         try:
@@ -431,12 +428,9 @@ def scan_command(
 ) -> None:
     """Read the barcodes in label photos and answer about the lots they name."""
     from bot.service import TraceService, scan
-    from storage import load_genealogy
 
     settings = _settings(ctx, db)
-    service = TraceService(
-        load_genealogy(settings.database_url, preload=False), settings.database_url
-    )
+    service = TraceService.open(settings.database_url, preload=False)
     failed = 0
     for image in images:
         try:
@@ -467,14 +461,9 @@ def listen_command(
     """Transcribe spoken questions offline (pocketsphinx) and answer them."""
     from bot.listen import Hearing, SpeechError
     from bot.service import TraceService
-    from storage import load_genealogy
 
     settings = _settings(ctx, db)
-    service = TraceService(
-        load_genealogy(settings.database_url, preload=False),
-        settings.database_url,
-        admins=settings.admin_list,
-    )
+    service = TraceService.open(settings.database_url, admins=settings.admin_list, preload=False)
     hearing = Hearing(service)
     failed = 0
     for recording in recordings:

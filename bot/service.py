@@ -22,6 +22,7 @@ from intents.barcode import Label, read_label
 from intents.imaging import Decoded, ImagingError, decode_image
 from intents.model import LOT_INTENTS, Intent
 from intents.text import Gazetteer, clarifying_question, parse
+from storage import load_genealogy
 from storage.writes import set_hold
 from trace_engine import AmbiguousLot, Genealogy, TraceError
 from trace_engine.model import Answer, HoldChange, to_data
@@ -70,6 +71,14 @@ class TraceService:
     admins: Sequence[str] = ()
     gazetteer_cache: dict[str, Any] = field(default_factory=dict)
     threads: Threads = field(default_factory=Threads)
+
+    @classmethod
+    def open(
+        cls, database_url: str, *, admins: Sequence[str] = (), preload: bool = True
+    ) -> TraceService:
+        """The service for the plant in ``database_url`` (``preload``: the whole genealogy
+        now, else each lot when first asked about)."""
+        return cls(load_genealogy(database_url, preload=preload), database_url, admins=admins)
 
     def gazetteer(self) -> Gazetteer:
         parties = self.genealogy.parties()
