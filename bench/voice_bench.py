@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bot.voice import first_sentence_words  # noqa: E402
+from bot.http.voice import first_sentence_words  # noqa: E402
 from tests.e2e.servers import demo_database, tracebot_server  # noqa: E402
 
 TOKEN = "bench-twilio-token"

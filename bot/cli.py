@@ -7,14 +7,16 @@ see one).
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -32,6 +34,9 @@ from bot.settings import Settings, load_settings
 from storage.errors import StorageError
 from storage.importers import ImportReport
 from trace_engine import TraceError
+
+if TYPE_CHECKING:
+    from bot.service import Caller
 
 __all__ = ["app", "main"]
 
@@ -265,6 +270,22 @@ def _questions(question: str | None) -> list[str]:
     return [line.strip() for line in sys.stdin if line.strip()]
 
 
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        help="Who asks, for permission and the audit log (default: your login name).",
+        show_default=False,
+    ),
+]
+
+
+def _caller(user: str | None) -> Caller:
+    from bot.service import Caller
+
+    return Caller("cli", user or getpass.getuser())
+
+
 @app.command()
 def ask(
     ctx: typer.Context,
@@ -274,10 +295,17 @@ def ask(
     db: DbOption = None,
     as_json: JsonOption = False,
     today: TodayOption = None,
-    user: Annotated[
-        str | None, typer.Option("--user", help="Who asks (for holds and releases).")
-    ] = None,
+    user: UserOption = None,
     conversation: ConversationOption = False,
+    sku: Annotated[
+        str | None,
+        typer.Option(
+            "--sku", help="The item, where two items share the lot code.", show_default=False
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Confirm a hold, release or recall without asking.")
+    ] = False,
 ) -> None:
     """Answer a question about the plant's lots."""
     from bot.service import TraceService
@@ -285,13 +313,29 @@ def ask(
     settings = _settings(ctx, db)
     day = _today(today)
     questions = _questions(question)
+    caller = _caller(user)
     # One question reaches a small part of the plant: load only that (preload=False).
     service = TraceService.open(
         settings.database_url, admins=settings.admin_list, preload=len(questions) > 200
     )
+    # A prompt only where a person can answer it: one question, typed at a terminal.
+    prompt = question is not None and sys.stdin.isatty() and sys.stdout.isatty() and not as_json
     failed = []
     for text in questions:
-        answer = service.ask(text, today=day, user=user, thread="cli" if conversation else None)
+        answer = service.ask(
+            text,
+            today=day,
+            caller=caller,
+            conversation="cli" if conversation else None,
+            sku=sku,
+        )
+        pending = answer.data.get("confirm") if answer.data.get("reason") == "confirm" else None
+        if pending is not None and (yes or prompt):
+            if yes or typer.confirm(answer.text.replace("`", ""), default=False):
+                answer = service.confirm(pending["token"], caller=caller)
+            else:
+                answer = service.cancel(pending["token"], caller=caller)
+                answer = replace(answer, ok=False, data=answer.data | {"reason": "not confirmed"})
         if as_json:
             print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
         else:
@@ -299,7 +343,10 @@ def ask(
         if not answer.ok:
             failed.append(answer)
     if failed:
-        reason = failed[0].data.get("reason") or failed[0].text.splitlines()[0]
+        first = failed[0]
+        reason = first.data.get("reason") or first.text.splitlines()[0]
+        if reason == "confirm":
+            reason = "nothing changed: add --yes to confirm"
         more = f" ({len(failed)} of {len(questions)} questions)" if len(questions) > 1 else ""
         raise Failure(f"{reason}{more}")
 
@@ -359,7 +406,7 @@ def serve(
     """Run the web app: Slack, REST API (events, EPCIS capture), liveness; alerts to Slack."""
     import uvicorn
 
-    from bot.api import create_app
+    from bot.http import create_app
 
     settings = _settings(ctx, db)
     from storage.db import require_schema
@@ -396,9 +443,7 @@ def chat(
     ctx: typer.Context,
     db: DbOption = None,
     today: TodayOption = None,
-    user: Annotated[
-        str | None, typer.Option("--user", help="Who asks (for holds and releases).")
-    ] = None,
+    user: UserOption = None,
 ) -> None:
     """Chat with TraceBot in the terminal (empty line or Ctrl-D to leave)."""
     from bot.render.terminal import to_rich
@@ -406,6 +451,7 @@ def chat(
 
     settings = _settings(ctx, db)
     service = TraceService.open(settings.database_url, admins=settings.admin_list)
+    caller = _caller(user)
     stdout.print("Ask about a lot, for example: who got lot 4471?  (empty line to leave)")
     while True:
         try:
@@ -414,7 +460,7 @@ def chat(
             break
         if not text:
             break
-        answer = service.ask(text, today=_today(today), user=user, thread="chat")
+        answer = service.ask(text, today=_today(today), caller=caller, conversation="chat")
         stdout.print(to_rich(answer.text), highlight=False)
 
 
@@ -427,7 +473,7 @@ def scan_command(
     today: TodayOption = None,
 ) -> None:
     """Read the barcodes in label photos and answer about the lots they name."""
-    from bot.service import TraceService, scan
+    from bot.service import TraceService
 
     settings = _settings(ctx, db)
     service = TraceService.open(settings.database_url, preload=False)
@@ -437,7 +483,7 @@ def scan_command(
             data = image.read_bytes()
         except OSError as err:
             raise Failure(f"Cannot read {image}: {err.strerror}") from err
-        result = scan(service, data, today=_today(today))
+        result = service.scan(data, today=_today(today))
         if as_json:
             print(json.dumps(result.as_dict(str(image)), ensure_ascii=False), flush=True)
         else:
@@ -456,7 +502,7 @@ def listen_command(
     db: DbOption = None,
     as_json: JsonOption = False,
     today: TodayOption = None,
-    user: Annotated[str | None, typer.Option("--user", help="Who asks (for holds).")] = None,
+    user: UserOption = None,
 ) -> None:
     """Transcribe spoken questions offline (pocketsphinx) and answer them."""
     from bot.listen import Hearing, SpeechError
@@ -468,7 +514,9 @@ def listen_command(
     failed = 0
     for recording in recordings:
         try:
-            answer = hearing.answer(recording.read_bytes(), today=_today(today), user=user)
+            answer = hearing.answer(
+                recording.read_bytes(), today=_today(today), caller=_caller(user)
+            )
         except OSError as err:
             raise Failure(f"Cannot read {recording}: {err.strerror}") from err
         except SpeechError as err:

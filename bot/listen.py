@@ -1,9 +1,10 @@
-"""Spoken questions offline: a WAV in, the answer (with its transcript) out, and speech back.
+"""Spoken questions offline: a WAV in, its transcript to ``TraceService.hear``, speech back.
 
 The recogniser (intents.speech) is built for the plant's recent lots, parties and
-items, and rebuilt when the data changes. A heard lot code that names no lot is
-matched to the nearest real code, and the answer says which lot it understood.
-Where espeak-ng is installed, answers can be spoken back as WAV audio.
+items, and rebuilt when they change. Understanding the transcript, matching a
+heard code to a real lot and confirming changes are the service's: a recording
+is answered exactly as the same words said on a call would be. Where espeak-ng
+is installed, answers can be spoken back as WAV audio.
 """
 
 from __future__ import annotations
@@ -11,30 +12,21 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
-from dataclasses import replace
 from datetime import date
-from typing import Any
 
-from rapidfuzz import fuzz, process
-
-from bot.render.speech import spell
-from bot.service import TraceService
+from bot.service import Caller, TraceService
 from intents.speech import Listener, SpeechError
 from intents.text import Gazetteer
-from storage.writes import recent_lot_codes
-from trace_engine.genealogy import plain_code
 from trace_engine.model import Answer
 
 __all__ = ["Hearing", "SpeechError", "speak"]
 
 CODES = 3000
 """Lots the recogniser knows by name: the most recent ones."""
-NEAREST = 60
-"""How alike (0-100) a heard code must be to a real one to stand for it."""
 
 
 class Hearing:
-    """Transcribes and answers spoken questions for one plant."""
+    """Transcribes spoken questions for one plant and has the service answer them."""
 
     def __init__(self, service: TraceService) -> None:
         self.service = service
@@ -46,54 +38,28 @@ class Hearing:
     def listener(self) -> Listener:
         """The recogniser for the plant as it is now (rebuilt when lots or names change)."""
         names = self.service.gazetteer()  # the parties and items people name, kept current
-        codes = recent_lot_codes(self.service.database_url, CODES)
+        codes = self.service.recent_codes(CODES)
         with self._lock:
             if self._listener is None or names is not self._names or codes != self._codes:
                 self._listener = Listener(codes, names.parties, names.items)
                 self._codes, self._names = codes, names
             return self._listener
 
-    def nearest(self, heard: str) -> str | None:
-        """The real lot code closest to a heard one, if one is close enough."""
-        plain = {plain_code(code): code for code in self._codes}
-        said = plain_code(heard)
-        if said in plain:
-            return plain[said]
-        # A code cut short by the recogniser ("43" for 4398) stands for the one lot it starts.
-        starting = [code for key, code in plain.items() if len(said) >= 2 and key.startswith(said)]
-        if len(starting) == 1:
-            return starting[0]
-        hit = process.extractOne(said, list(plain), scorer=fuzz.ratio, score_cutoff=NEAREST)
-        return plain[hit[0]] if hit else None
-
     def answer(
-        self, wav: bytes, *, today: date, user: str | None = None, thread: str | None = None
+        self,
+        wav: bytes,
+        *,
+        today: date,
+        caller: Caller | None = None,
+        conversation: str | None = None,
     ) -> Answer:
-        """The answer to a recorded question, with ``transcript`` in its query."""
-        listener = self.listener()
-        heard = listener.transcribe(wav)
-        if not heard.text:
-            message = "I couldn't make out a question. Please ask again, closer to the microphone."
-            return Answer(
-                "unknown", {"transcript": ""}, False, message, message, {"reason": "nothing heard"}
-            )
-        intent = self.service.parse(heard.text, today=today, thread=thread)
-        understood = []
-        lots = []
-        for code in intent.lots:
-            real = self.nearest(code)
-            lots.append(real or code)
-            if real and plain_code(real) != plain_code(code):
-                understood.append(real)
-        intent = replace(intent, lots=tuple(lots))
-        self.service.threads.remember(thread, intent)
-        answer = self.service.answer(intent, today=today, user=user)
-        query: dict[str, Any] = answer.query | {"transcript": heard.text}
-        speech = answer.speech
-        if understood:
-            said = " and ".join(spell(code) for code in understood)
-            speech = f"I understood lot {said}. {speech}"
-        return replace(answer, query=query, speech=speech)
+        """The answer to a recorded question, with ``transcript`` in its query.
+
+        Raises:
+            SpeechError: the recording is no WAV audio the recogniser can read.
+        """
+        heard = self.listener().transcribe(wav)
+        return self.service.hear(heard.text, today=today, caller=caller, conversation=conversation)
 
 
 def speak(text: str) -> bytes:

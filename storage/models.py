@@ -40,6 +40,7 @@ __all__ = [
     "Meta",
     "Packing",
     "Party",
+    "PendingAction",
     "QcCheck",
     "Receipt",
     "SensorReading",
@@ -330,6 +331,32 @@ class EpcisEvent(SQLModel, table=True):
     event_time: datetime
     biz_step: str = Field(default="", max_length=200)
     body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class PendingAction(SQLModel, table=True):
+    """A change of state someone asked for, waiting for their confirmation.
+
+    ``token`` is what a button, a spoken "yes" or ``--yes`` hands back; it is used
+    once (``used_at``) and only before ``expires_at``. ``conversation`` names the
+    thread, call or chat that asked, so a plain "yes" there finds it.
+    """
+
+    __tablename__ = "pending_action"
+
+    token: str = Field(primary_key=True, max_length=64)
+    action: str = Field(max_length=32)
+    lots: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    """The lot codes, as JSON; ``lot_ids`` the lots they resolved to."""
+    lot_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    requested_by: str = Field(max_length=100)
+    conversation: str | None = Field(default=None, max_length=200, index=True)
+    created_at: datetime = Field(sa_type=DateTime)
+    expires_at: datetime = Field(sa_type=DateTime)
+    used_at: datetime | None = Field(default=None, sa_type=DateTime)
+    used_by: str | None = Field(default=None, max_length=100)
+    outcome: str | None = Field(default=None, max_length=16)
+    """``done`` or ``cancelled`` once used."""
 
 
 class Meta(SQLModel, table=True):

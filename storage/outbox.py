@@ -19,13 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.alerts import record_alerts
 from storage.db import make_engine
-from storage.tables import ALERTS, AUDIT, HANDLED_EVENTS, LOTS
+from storage.tables import ALERTS, HANDLED_EVENTS, LOTS
 from trace_engine.rules import AlertDraft
 
 __all__ = [
     "RETRY_PAUSES",
     "OutgoingAlert",
-    "acknowledge_alert",
     "claim_event",
     "digest_key",
     "due_alerts",
@@ -185,31 +184,6 @@ def record_delivery(
                 last_error=None,
             )
         ).rowcount
-    return bool(changed)
-
-
-def acknowledge_alert(url: str, alert_id: int, *, actor: str) -> bool:
-    """Close an open alert, audited; False if it was not open."""
-    now = datetime.now(UTC)
-    with make_engine(url).begin() as connection:
-        changed = connection.execute(
-            update(ALERTS)
-            .where(ALERTS.c.id == alert_id, ALERTS.c.status == "open")
-            .values(status="acknowledged", acknowledged_by=actor)
-        ).rowcount
-        if changed:
-            connection.execute(
-                insert(AUDIT),
-                {
-                    "at": now,
-                    "actor": actor,
-                    "action": "acknowledge",
-                    "entity": "alert",
-                    "entity_key": str(alert_id),
-                    "detail": json.dumps({"alert_id": alert_id}),
-                    "reason": "",
-                },
-            )
     return bool(changed)
 
 

@@ -22,6 +22,7 @@ from storage.models import (
     Meta,
     Packing,
     Party,
+    PendingAction,
     QcCheck,
     Receipt,
     SensorReading,
@@ -42,6 +43,7 @@ __all__ = [
     "META",
     "PACKING",
     "PARTIES",
+    "PENDING",
     "QC_CHECKS",
     "RECEIPTS",
     "SENSOR_READINGS",
@@ -67,6 +69,7 @@ LOTS = _table(Lot)
 META = _table(Meta)
 PACKING = _table(Packing)
 PARTIES = _table(Party)
+PENDING = _table(PendingAction)
 QC_CHECKS = _table(QcCheck)
 RECEIPTS = _table(Receipt)
 SENSOR_READINGS = _table(SensorReading)

@@ -23,27 +23,15 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.service import TraceService
+from bot.service import AlertDesk, OutgoingAlert, TraceService
+from bot.service.alerts import DIGEST_DAYS
 from bot.settings import Settings
 from bot.slack.blocks import alert_blocks
-from storage.outbox import (
-    OutgoingAlert,
-    digest_key,
-    due_alerts,
-    lease_alert,
-    raise_alert,
-    record_attempt,
-    record_delivery,
-)
-from trace_engine import TraceError
-from trace_engine.model import to_data
-from trace_engine.rules import AlertDraft
 
 __all__ = ["DIGEST_DAYS", "AlertSender", "parse_digest_time"]
 
 log = logging.getLogger(__name__)
 
-DIGEST_DAYS = 7
 METADATA_TYPE = "tracebot_alert"
 
 
@@ -76,7 +64,6 @@ class AlertSender:
         if not settings.alert_channel:
             raise ValueError("TRACEBOT_ALERT_CHANNEL is not set")
         self.channel = settings.alert_channel
-        self.url = settings.database_url
         self.service = service
         self.client = client
         self.poll = poll
@@ -106,24 +93,27 @@ class AlertSender:
             for waiter in waiters:
                 waiter.cancel()
 
+    def outbox(self) -> AlertDesk:
+        return self.service().outbox()
+
     async def deliver_due(self) -> int:
         """Post every due alert; return how many were delivered."""
         delivered = 0
-        for alert in await asyncio.to_thread(due_alerts, self.url):
-            taken, tried = await asyncio.to_thread(lease_alert, self.url, alert.id)
+        outbox = await asyncio.to_thread(self.outbox)
+        for alert in await asyncio.to_thread(outbox.due):
+            taken, tried = await asyncio.to_thread(outbox.lease, alert.id)
             if taken and await self.deliver(alert, tried=tried):
                 delivered += 1
         return delivered
 
     async def deliver(self, alert: OutgoingAlert, *, tried: bool) -> bool:
+        outbox = await asyncio.to_thread(self.outbox)
         try:
             if tried and (ts := await self._posted_before(alert)) is not None:
                 channel, stamp = ts
-                await asyncio.to_thread(
-                    record_delivery, self.url, alert.id, channel=channel, ts=stamp
-                )
+                await asyncio.to_thread(outbox.delivered, alert.id, channel=channel, ts=stamp)
                 return True
-            scope = await asyncio.to_thread(self._scope, alert)
+            scope = await asyncio.to_thread(outbox.scope, alert)
             response = await self.client.chat_postMessage(
                 channel=self.channel,
                 text=alert.message,
@@ -133,15 +123,14 @@ class AlertSender:
             )
         except Exception as err:  # any failure: the alert waits and is tried again
             retry_at = await asyncio.to_thread(
-                record_attempt, self.url, alert.id, _reason(err), base=self.base
+                outbox.failed, alert.id, _reason(err), base=self.base
             )
             log.warning(
                 "alert %s not posted (%s); next try at %s", alert.id, _reason(err), retry_at
             )
             return False
         await asyncio.to_thread(
-            record_delivery,
-            self.url,
+            outbox.delivered,
             alert.id,
             channel=str(response.get("channel") or self.channel),
             ts=str(response.get("ts")),
@@ -174,15 +163,6 @@ class AlertSender:
                 break
         return None
 
-    def _scope(self, alert: OutgoingAlert) -> dict[str, Any] | None:
-        if not alert.lot or alert.kind == "digest":
-            return None
-        try:
-            scope: dict[str, Any] = to_data(self.service().genealogy.recall([alert.lot]))
-        except TraceError:
-            return None
-        return scope
-
     async def raise_digest(self) -> bool:
         """Store today's digest once the digest time has come; True when stored now."""
         if self.digest_at is None:
@@ -191,28 +171,14 @@ class AlertSender:
         day = now.date()
         if self._digest_done == day or now.time() < self.digest_at:
             return False
-        message: str = await asyncio.to_thread(self.digest_text, day)
-        await asyncio.to_thread(
-            raise_alert, self.url, AlertDraft(digest_key(day), "digest", None, message)
-        )
+        outbox = await asyncio.to_thread(self.outbox)
+        await asyncio.to_thread(outbox.raise_digest, day)
         self._digest_done = day
         return True
 
     def digest_text(self, day: date) -> str:
         """The digest: lots expiring in the next DIGEST_DAYS days, where they are."""
-        until = day + timedelta(days=DIGEST_DAYS)
-        lots = to_data(self.service().genealogy.expiring(day, until)).get("lots", [])
-        if not lots:
-            return f"*Daily digest {day.isoformat()}:* no lot expires by {until.isoformat()}."
-        lines = [
-            f"• `{lot['lot']}` {lot['item']}, expires {lot['expires_on']}"
-            + (f", {lot['on_hand']} on hand at {lot['location']}" if lot.get("on_hand") else "")
-            for lot in lots[:20]
-        ]
-        if len(lots) > 20:
-            lines.append(f"…and {len(lots) - 20} more")
-        head = f"*Daily digest {day.isoformat()}: {len(lots)} lot{'s' if len(lots) != 1 else ''} expire by {until.isoformat()}.*"
-        return "\n".join([head, *lines])
+        return self.outbox().digest_text(day)
 
 
 def _reason(err: BaseException) -> str:

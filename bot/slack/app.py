@@ -1,14 +1,18 @@
 """TraceBot in Slack: mentions, direct messages, /trace, label photos, buttons, App Home.
 
 ``SlackBot`` wraps a slack-bolt ``AsyncApp`` around the one ``TraceService`` that
-every adapter uses. HTTP mode mounts it at ``POST /slack/events`` (bolt checks the
-signature and refuses requests older than five minutes); Socket Mode connects out
-instead. Events are acknowledged at once and answered after; every message, file
-and event id is claimed in the database first, so a retried event
-(``X-Slack-Retry-Num``) or the same photo announced twice is answered once.
+every adapter uses; it only converts Slack's events and clicks into service calls
+and the answers into Block Kit. HTTP mode mounts it at ``POST /slack/events``
+(bolt checks the signature and refuses requests older than five minutes); Socket
+Mode connects out instead. Events are acknowledged at once and answered after;
+every event id, message, file and click is claimed first (``first_time``), so a
+retried event (``X-Slack-Retry-Num``), the same photo announced twice or the same
+click delivered again is answered once.
 
-Holds, releases and recalls are for users in TRACEBOT_ADMINS, after a
-confirmation; the audit log names the Slack user (``slack:U…``).
+Holds, releases and recalls are for users in TRACEBOT_ADMINS; every change of
+state (acknowledging an alert too) is asked first and made by its Confirm button,
+which works once. The audit log names the Slack user (``slack:U…``). Whatever
+fails, the person gets a short reply in the thread and the traceback is logged.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +36,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.service import TraceService, scan
+from bot.service import Caller, DatabaseUnavailable, TraceService
 from bot.settings import Settings
 from bot.slack.blocks import (
     alert_blocks,
@@ -40,14 +44,10 @@ from bot.slack.blocks import (
     confirm_blocks,
     home_view,
     list_rows,
-    value,
 )
 from intents.model import Intent
-from storage.alerts import open_alerts
-from storage.outbox import acknowledge_alert, claim_event, get_alert
-from storage.writes import holds_in_place, record_audit
 from trace_engine import TraceError
-from trace_engine.model import Answer, to_data
+from trace_engine.model import Answer
 
 __all__ = ["MAX_FILE", "SlackBot", "SlackNotConfigured"]
 
@@ -57,6 +57,8 @@ MAX_FILE = 25 * 1024 * 1024
 """The largest photo downloaded from Slack."""
 HOME_DAYS = 14
 SLACK_FILE_HOSTS = ("files.slack.com",)
+SORRY = "Sorry, that did not work; it has been logged."
+AWAY = "I can't reach the plant's records right now; please try again in a minute."
 
 
 class SlackNotConfigured(Exception):
@@ -77,6 +79,16 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(token=_secret(settings.slack_bot_token), base_url=base)
 
 
+def _caller(user: str | None) -> Caller:
+    return Caller("slack", user or "unknown")
+
+
+def _failure(error: BaseException) -> Answer:
+    """What a person is told when answering failed: the database is away, or it is logged."""
+    text = AWAY if isinstance(error, DatabaseUnavailable) else SORRY
+    return Answer("unknown", {}, False, text, text, {"reason": "internal error"})
+
+
 class SlackBot:
     """The Slack side of TraceBot for one plant."""
 
@@ -95,7 +107,6 @@ class SlackBot:
                 "Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in the environment."
             )
         self.settings = settings
-        self.url = settings.database_url
         self.service = service
         self.today = today
         self.client = slack_client(settings)
@@ -112,12 +123,30 @@ class SlackBot:
         )
         self._register()
 
+    def poster(self, channel: str) -> Callable[[str], Awaitable[bool]]:
+        """An async function posting plain text to ``channel`` (a call's "send it to Slack")."""
+
+        async def post(text: str) -> bool:
+            try:
+                await self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
+            except Exception:
+                log.warning("could not post a call's answer to Slack", exc_info=True)
+                return False
+            return True
+
+        return post
+
+    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """A service method, run off the event loop."""
+        service = await asyncio.to_thread(self.service)
+        return await asyncio.to_thread(getattr(service, method), *args, **kwargs)
+
     # --- wiring ---------------------------------------------------------------------
 
     def _register(self) -> None:
         app = self.app
         app.middleware(self._skip_retries)
-        app.event("app_mention")(self._on_mention)
+        app.event("app_mention")(self._on_message)
         app.event("message")(self._on_message)
         app.event("file_shared")(self._on_file_shared)
         app.event("app_home_opened")(self._on_home)
@@ -135,30 +164,25 @@ class SlackBot:
         return await next()
 
     async def _claim(self, key: str) -> bool:
-        return await asyncio.to_thread(claim_event, self.url, key)
+        claimed: bool = await self._call("first_time", key)
+        return claimed
 
     # --- questions --------------------------------------------------------------------
 
-    async def _answer(self, text: str, *, user: str | None, thread: str | None) -> Answer:
-        service = await asyncio.to_thread(self.service)
-        return await asyncio.to_thread(
-            service.ask,
-            text,
-            today=self.today(),
-            user=user,
-            thread=thread,
-            confirm=True,
-            actor=f"slack:{user}" if user else None,
-        )
+    async def _answer(self, text: str, *, user: str | None, conversation: str) -> Answer:
+        try:
+            answer: Answer = await self._call(
+                "ask", text, today=self.today(), caller=_caller(user), conversation=conversation
+            )
+        except Exception as err:
+            log.exception("could not answer %r", text)
+            return _failure(err)
+        return answer
 
     def _blocks(self, answer: Answer) -> list[dict[str, Any]]:
-        confirm = answer.data.get("confirm")
+        confirm = answer.data.get("confirm") if answer.data.get("reason") == "confirm" else None
         if confirm:
-            return confirm_blocks(
-                answer.text,
-                action="tb_confirm",
-                payload=value(i=confirm["intent"], lots=confirm["lots"]),
-            )
+            return confirm_blocks(answer.text, confirm["token"])
         return answer_blocks(answer, as_of=datetime.now(UTC))
 
     async def _post(
@@ -189,23 +213,23 @@ class SlackBot:
             await self._photos(client, event["files"], channel=channel, thread_ts=thread_ts or ts)
             if not _words(event.get("text", "")):
                 return
-        answer = await self._answer(event.get("text", ""), user=event.get("user"), thread=key)
+        answer = await self._answer(event.get("text", ""), user=event.get("user"), conversation=key)
         await self._post(client, channel, answer, thread_ts=thread_ts)
 
-    async def _on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
-        """Mentions in channels: the answer goes into the message's thread."""
-        thread_ts = event.get("thread_ts") or event["ts"]
-        key = f"slack:{event['channel']}:{thread_ts}"
-        await self._reply(event, client, thread_ts=thread_ts, key=key)
-
     async def _on_message(self, event: dict[str, Any], client: AsyncWebClient) -> None:
-        """Direct messages (and photos in them); channel messages come as mentions."""
-        if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
-            return
-        if event.get("channel_type") != "im":
-            return
-        thread_ts = event.get("thread_ts")
-        key = f"slack:{event['channel']}" + (f":{thread_ts}" if thread_ts else "")
+        """Mentions in channels (answered in the message's thread) and direct messages."""
+        if event.get("type") == "app_mention":
+            thread_ts = event.get("thread_ts") or event["ts"]
+            key = f"slack:{event['channel']}:{thread_ts}"
+        elif (
+            event.get("bot_id")
+            or event.get("subtype") not in (None, "file_share")
+            or event.get("channel_type") != "im"
+        ):
+            return  # channel messages come as mentions; bots and edits are no questions
+        else:
+            thread_ts = event.get("thread_ts")
+            key = f"slack:{event['channel']}" + (f":{thread_ts}" if thread_ts else "")
         await self._reply(event, client, thread_ts=thread_ts, key=key)
 
     async def _on_file_shared(self, event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -220,12 +244,10 @@ class SlackBot:
         self, ack: Callable[..., Awaitable[None]], command: dict[str, Any], respond: Any
     ) -> None:
         await ack()  # within Slack's three seconds; the answer follows
-        text = command.get("text", "").strip()
+        text = command.get("text", "").strip() or "help"
         user = command.get("user_id")
-        if not text:
-            text = "help"
         answer = await self._answer(
-            text, user=user, thread=f"slack:{command.get('channel_id')}:{user}:command"
+            text, user=user, conversation=f"slack:{command.get('channel_id')}:{user}:command"
         )
         await respond(
             text=answer.text[:3000], blocks=self._blocks(answer), response_type="in_channel"
@@ -244,7 +266,11 @@ class SlackBot:
         for file in files:
             if not await self._claim(f"file:{file.get('id')}"):
                 continue
-            answer = await self._photo_answer(file)
+            try:
+                answer = await self._photo_answer(file)
+            except Exception as err:  # a photo always gets a reply
+                log.exception("could not read the photo %s", file.get("id"))
+                answer = _failure(err)
             await self._post(client, channel, answer, thread_ts=thread_ts)
 
     async def _photo_answer(self, file: dict[str, Any]) -> Answer:
@@ -258,9 +284,8 @@ class SlackBot:
             return Answer(
                 "lot_info", {"image": True}, False, str(err), str(err), {"reason": str(err)}
             )
-        service = await asyncio.to_thread(self.service)
-        result = await asyncio.to_thread(scan, service, data, today=self.today())
-        answer = result.answer
+        result = await self._call("scan", data, today=self.today())
+        answer: Answer = result.answer
         if result.label.lot or result.label.sscc:
             found = ", ".join(
                 f"{name} {part}"
@@ -315,14 +340,18 @@ class SlackBot:
         await ack()
         action = body["actions"][0]
         action_id: str = action["action_id"]
-        payload = json.loads(action.get("value") or "{}")
         user = body.get("user", {}).get("id")
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
             "channel_id"
         )
         message = body.get("message") or {}
         thread_ts = message.get("thread_ts") or message.get("ts")
+        # The same click delivered again (a retry, a replayed request) is handled once.
+        click = f"click:{user}:{action.get('action_ts') or body.get('trigger_id')}:{action_id}"
         try:
+            if not await self._claim(click):
+                return
+            payload = json.loads(action.get("value") or "{}")
             await self._act(
                 client,
                 action_id,
@@ -332,14 +361,11 @@ class SlackBot:
                 thread_ts=thread_ts,
                 message_ts=message.get("ts"),
             )
-        except Exception:
+        except Exception as err:
             log.exception("button %s failed", action_id)
             if channel:
-                await client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=thread_ts,
-                    text="Sorry, that did not work; it has been logged.",
-                )
+                text = _failure(err).text
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
 
     async def _act(
         self,
@@ -352,18 +378,20 @@ class SlackBot:
         thread_ts: str | None,
         message_ts: str | None,
     ) -> None:
-        service = await asyncio.to_thread(self.service)
         today = self.today()
+        caller = _caller(user)
         lots = tuple(payload.get("lots") or ())
         sku = payload.get("sku")
+        conversation = f"slack:{channel}:{thread_ts}" if thread_ts else None
 
         async def post(answer: Answer) -> None:
             await self._post(client, channel, answer, thread_ts=thread_ts)
 
         async def run(intent: Intent, *, sku: str | None = None) -> Answer:
-            return await asyncio.to_thread(
-                service.answer, intent, today=today, user=user, sku=sku, actor=f"slack:{user}"
+            answer: Answer = await self._call(
+                "answer", intent, today=today, caller=caller, sku=sku, conversation=conversation
             )
+            return answer
 
         simple = {
             "tb_upstream": "trace_backward",
@@ -378,144 +406,113 @@ class SlackBot:
         elif action_id.startswith("tb_pick_intent"):
             await post(await run(Intent(payload["i"], lots=lots, confidence=1.0)))
         elif action_id == "tb_show_all":
-            await self._show_all(client, service, payload.get("q") or {}, channel, thread_ts)
+            await self._show_all(client, payload.get("q") or {}, channel, thread_ts)
         elif action_id == "tb_fsma":
-            await self._upload_fsma(client, service, lots, channel, thread_ts)
+            await self._upload_fsma(client, lots, channel, thread_ts)
         elif action_id == "tb_diagram":
-            await self._upload_diagram(client, service, lots, channel, thread_ts)
-        elif action_id in ("tb_hold", "tb_alert_hold", "tb_alert_recall"):
-            await self._ask_to_confirm(
-                client, service, action_id, payload, user, channel, thread_ts
-            )
-        elif action_id == "tb_confirm":
-            await self._confirmed(client, service, payload, user, channel, thread_ts, message_ts)
-        elif action_id == "tb_cancel" and message_ts:
-            await client.chat_update(channel=channel, ts=message_ts, text="Cancelled.", blocks=[])
-        elif action_id == "tb_alert_ack":
-            await self._acknowledge(client, payload, user, channel, message_ts)
+            await self._upload_diagram(client, lots, channel, thread_ts)
+        elif action_id in ("tb_hold", "tb_alert_hold", "tb_alert_recall", "tb_alert_ack"):
+            await self._ask_to_confirm(client, action_id, payload, caller, channel, thread_ts)
+        elif action_id in ("tb_confirm", "tb_cancel"):
+            await self._settle(client, action_id, payload, caller, channel, thread_ts, message_ts)
 
-    async def _refuse(
-        self,
-        client: AsyncWebClient,
-        service: TraceService,
-        channel: str,
-        user: str | None,
-        what: str,
-    ) -> None:
+    async def _refuse(self, client: AsyncWebClient, channel: str, user: str, what: str) -> None:
+        service = await asyncio.to_thread(self.service)
         admins = ", ".join(f"<@{admin}>" for admin in service.admins) or "nobody yet"
         await client.chat_postEphemeral(
-            channel=channel,
-            user=user or "",
-            text=f"Only {admins} may {what}. Ask one of them.",
+            channel=channel, user=user, text=f"Only {admins} may {what}. Ask one of them."
         )
 
     async def _ask_to_confirm(
         self,
         client: AsyncWebClient,
-        service: TraceService,
         action_id: str,
         payload: dict[str, Any],
-        user: str | None,
+        caller: Caller,
         channel: str,
         thread_ts: str | None,
     ) -> None:
+        """A change asked by a button: the question with Confirm and Cancel, in the thread."""
         lots = list(payload.get("lots") or [])
-        recall = action_id == "tb_alert_recall"
-        if not service.may_change(user):
-            await self._refuse(
-                client, service, channel, user, "start a recall" if recall else "place holds"
+        alert = payload.get("alert")
+        if action_id == "tb_alert_ack":
+            found = await self._call("outbox")
+            stored = await asyncio.to_thread(found.get, int(alert or 0))
+            label = f"alert #{alert}" + (f" ({stored.message[:120]})" if stored else "")
+            answer = await self._call(
+                "request", "acknowledge", caller=caller, detail={"alert": alert}, label=label
             )
-            return
-        if action_id == "tb_alert_hold":
-            scope = await asyncio.to_thread(service.genealogy.recall, lots)
-            lots = list(dict.fromkeys([*lots, *scope.affected_lots]))
-        listed = ", ".join(f"`{lot}`" for lot in lots[:20]) + (
-            f" and {len(lots) - 20} more" if len(lots) > 20 else ""
-        )
-        if recall:
-            question = f"Start the recall checklist for {listed}? It is recorded in the audit log."
-            intent = "recall"
         else:
-            question = f"Put {listed} on hold?"
-            intent = "hold"
-        blocks = confirm_blocks(
-            question,
-            action="tb_confirm",
-            payload=value(i=intent, lots=lots[:200], alert=payload.get("alert")),
-        )
-        await client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=question, blocks=blocks
-        )
+            action = "recall" if action_id == "tb_alert_recall" else "hold"
+            answer = await self._call(
+                "request",
+                action,
+                lots,
+                caller=caller,
+                sku=payload.get("sku"),
+                detail={"alert": alert} if alert else None,
+                downstream=action_id == "tb_alert_hold",
+            )
+        if answer.data.get("refused"):
+            what = {"hold": "place holds"}.get(answer.intent, "start a recall")
+            await self._refuse(client, channel, caller.id, what)
+            return
+        await self._post(client, channel, answer, thread_ts=thread_ts)
 
-    async def _confirmed(
+    async def _settle(
         self,
         client: AsyncWebClient,
-        service: TraceService,
+        action_id: str,
         payload: dict[str, Any],
-        user: str | None,
+        caller: Caller,
         channel: str,
         thread_ts: str | None,
         message_ts: str | None,
     ) -> None:
-        intent_name = payload.get("i", "")
-        lots = tuple(payload.get("lots") or ())
-        if not service.may_change(user):
-            what = {"hold": "place holds", "release": "release holds"}.get(
-                intent_name, "start a recall"
-            )
-            await self._refuse(client, service, channel, user, what)
-            return
-        if intent_name == "recall":
-            await asyncio.to_thread(
-                record_audit,
-                self.url,
-                actor=f"slack:{user}",
-                action="recall_started",
-                entity="lot",
-                key=",".join(lots),
-                detail={"lots": list(lots), "alert": payload.get("alert")},
-            )
-        answer = await asyncio.to_thread(
-            service.answer,
-            Intent(intent_name, lots=lots, confidence=1.0),
-            today=self.today(),
-            user=user,
-            actor=f"slack:{user}",
-        )
-        if intent_name == "recall":
-            answer = replace(answer, text=f"Recall started by <@{user}>.\n{answer.text}")
-        if message_ts:
-            await client.chat_update(
-                channel=channel, ts=message_ts, text=answer.text[:3000], blocks=self._blocks(answer)
-            )
+        """Confirm or cancel a pending change; the question's message shows the outcome."""
+        token = str(payload.get("t") or "")
+        if action_id == "tb_confirm":
+            answer: Answer = await self._call("confirm", token, caller=caller, today=self.today())
         else:
-            await self._post(client, channel, answer, thread_ts=thread_ts)
-
-    async def _acknowledge(
-        self,
-        client: AsyncWebClient,
-        payload: dict[str, Any],
-        user: str | None,
-        channel: str,
-        message_ts: str | None,
-    ) -> None:
-        alert_id = int(payload.get("alert") or 0)
-        await asyncio.to_thread(acknowledge_alert, self.url, alert_id, actor=f"slack:{user}")
-        alert = await asyncio.to_thread(get_alert, self.url, alert_id)
-        if alert is not None and message_ts:
+            answer = await self._call("cancel", token, caller=caller)
+        if answer.data.get("refused"):
+            what = {"hold": "place holds", "release": "release holds"}.get(
+                answer.intent, "start a recall"
+            )
+            await self._refuse(client, channel, caller.id, what)
+            return
+        if answer.intent == "recall" and answer.data.get("status") == "recall_started":
+            answer = replace(answer, text=f"Recall started by <@{caller.id}>.\n{answer.text}")
+        if message_ts:
             await client.chat_update(
                 channel=channel,
                 ts=message_ts,
-                text=alert.message,
-                blocks=alert_blocks(alert, None, acknowledged_by=user),
+                text=answer.text[:3000],
+                blocks=answer_blocks(answer, as_of=datetime.now(UTC)),
             )
+        else:
+            await self._post(client, channel, answer, thread_ts=thread_ts)
+        if answer.intent == "acknowledge" and answer.data.get("status") == "acknowledged":
+            await self._mark_acknowledged(client, int(answer.data["alert"]), caller.id)
+
+    async def _mark_acknowledged(self, client: AsyncWebClient, alert_id: int, user: str) -> None:
+        """The alert's own message says who acknowledged it and loses its buttons."""
+        outbox = await self._call("outbox")
+        alert = await asyncio.to_thread(outbox.get, alert_id)
+        if alert is None or not alert.channel or not alert.message_ts:
+            return
+        await client.chat_update(
+            channel=alert.channel,
+            ts=alert.message_ts,
+            text=alert.message,
+            blocks=alert_blocks(alert, None, acknowledged_by=user),
+        )
 
     # --- files ----------------------------------------------------------------------------
 
     async def _show_all(
         self,
         client: AsyncWebClient,
-        service: TraceService,
         query: dict[str, Any],
         channel: str,
         thread_ts: str | None,
@@ -529,8 +526,8 @@ class SlackBot:
             until=date.fromisoformat(query["until"]) if query.get("until") else None,
             confidence=1.0,
         )
-        answer = await asyncio.to_thread(
-            service.answer, intent, today=self.today(), sku=query.get("sku")
+        answer: Answer = await self._call(
+            "answer", intent, today=self.today(), sku=query.get("sku")
         )
         header, rows = list_rows(answer)
         buffer = io.StringIO()
@@ -551,14 +548,15 @@ class SlackBot:
         client: AsyncWebClient,
         channel: str,
         thread_ts: str | None,
-        make: Callable[[], tuple[bytes, str, str]],
+        make: Callable[[TraceService], tuple[bytes, str, str]],
     ) -> None:
         """Upload what ``make`` draws (data, file name, title) into the thread; a trace
         or drawing error is said there instead."""
         from bot.export import DiagramError
 
+        service = await asyncio.to_thread(self.service)
         try:
-            data, filename, title = await asyncio.to_thread(make)
+            data, filename, title = await asyncio.to_thread(make, service)
         except (DiagramError, TraceError) as err:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=str(err))
             return
@@ -567,36 +565,22 @@ class SlackBot:
         )
 
     async def _upload_fsma(
-        self,
-        client: AsyncWebClient,
-        service: TraceService,
-        lots: tuple[str, ...],
-        channel: str,
-        thread_ts: str | None,
+        self, client: AsyncWebClient, lots: tuple[str, ...], channel: str, thread_ts: str | None
     ) -> None:
-        from bot.export import write_fsma
-
-        def make() -> tuple[bytes, str, str]:
+        def make(service: TraceService) -> tuple[bytes, str, str]:
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / f"fsma-204-{'-'.join(lots[:3])}.xlsx"
-                count = write_fsma(service.genealogy, list(lots), path)
+                count = service.fsma(lots, path)
                 title = f"FSMA 204 sortable spreadsheet for {', '.join(lots)} ({count} rows)"
                 return path.read_bytes(), path.name, title
 
         await self._upload_file(client, channel, thread_ts, make)
 
     async def _upload_diagram(
-        self,
-        client: AsyncWebClient,
-        service: TraceService,
-        lots: tuple[str, ...],
-        channel: str,
-        thread_ts: str | None,
+        self, client: AsyncWebClient, lots: tuple[str, ...], channel: str, thread_ts: str | None
     ) -> None:
-        from bot.export import render_diagram
-
-        def make() -> tuple[bytes, str, str]:
-            image = render_diagram(service.genealogy, list(lots), "png")
+        def make(service: TraceService) -> tuple[bytes, str, str]:
+            image = service.diagram(lots, "png")
             title = f"Lineage of {', '.join(lots)}: suppliers left, customers right"
             return image, f"lineage-{'-'.join(lots[:3])}.png", title
 
@@ -612,15 +596,8 @@ class SlackBot:
 
     def home(self) -> dict[str, Any]:
         """The App Home view: open alerts, lots expiring soon, holds in place."""
-        service = self.service()
-        today = self.today()
-        expiring = to_data(service.genealogy.expiring(today, today + timedelta(days=HOME_DAYS)))
-        return home_view(
-            open_alerts(self.url),
-            expiring.get("lots", []),
-            holds_in_place(self.url),
-            days=HOME_DAYS,
-        )
+        shown = self.service().home(today=self.today(), days=HOME_DAYS)
+        return home_view(shown["alerts"], shown["expiring"], shown["holds"], days=HOME_DAYS)
 
 
 class _DownloadError(Exception):

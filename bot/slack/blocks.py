@@ -253,15 +253,16 @@ def _compact_query(query: dict[str, Any]) -> dict[str, Any]:
     return {k: query[k] for k in keep if query.get(k)}
 
 
-def confirm_blocks(text: str, *, action: str, payload: str) -> list[dict[str, Any]]:
-    """A question with Confirm and Cancel buttons (for holds, releases and recalls)."""
+def confirm_blocks(text: str, token: str) -> list[dict[str, Any]]:
+    """A question with Confirm and Cancel buttons for the pending change ``token``
+    (a hold, release, recall or acknowledgement): each works once."""
     return [
         _section(text),
         {
             "type": "actions",
             "elements": [
-                _button("Confirm", action, payload, style="danger"),
-                _button("Cancel", "tb_cancel", value()),
+                _button("Confirm", "tb_confirm", value(t=token), style="danger"),
+                _button("Cancel", "tb_cancel", value(t=token)),
             ],
         },
     ]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 import storage
-from bot.service import TraceService
+from bot.service import Caller, DatabaseUnavailable, TraceService
 from storage.db import make_engine
 from storage.importers.csv_import import import_csv_dir
 from tests.storage.test_csv_import import write_plant
@@ -62,30 +62,187 @@ def test_ask_shared_lot_code_lists_candidates(plant: str) -> None:
     assert answer.text == "Lot 12 exists for Honey granola 500 g and for Granola bar: which one?"
 
 
+ADMIN = Caller("cli", "U_ADMIN")
+
+
+def audit_rows(url: str) -> list[tuple[str, str]]:
+    with make_engine(url).connect() as connection:
+        rows = connection.execute(
+            text("select actor, action from audit_log where action != 'import' order by id")
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def lot_status(url: str, code: str) -> str:
+    with make_engine(url).connect() as connection:
+        status: str = connection.execute(
+            text("select status from lot where lot_code = :code"), {"code": code}
+        ).scalar_one()
+    return status
+
+
 def test_ask_hold_by_someone_not_listed_is_refused(plant: str) -> None:
-    answer = service(plant).ask("put 4471 on hold", today=TODAY, user="U_OTHER")
+    answer = service(plant).ask("put 4471 on hold", today=TODAY, caller=Caller("cli", "U_OTHER"))
 
     assert not answer.ok
     assert answer.data["reason"] == "Only U_ADMIN may place holds. Ask one of them."
+    assert "confirm" not in answer.data
     with make_engine(plant).connect() as connection:
         assert connection.execute(text("select count(*) from hold")).scalar_one() == 0
+        assert connection.execute(text("select count(*) from pending_action")).scalar_one() == 0
 
 
-def test_ask_hold_and_release_by_an_admin_are_audited(plant: str) -> None:
+@pytest.mark.parametrize("preload", [True, False], ids=["preloaded", "lazy"])
+def test_hold_and_release_are_asked_then_confirmed_and_audited(plant: str, preload: bool) -> None:
+    bot = service(plant, preload=preload)
+
+    asked = bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN)
+    unchanged = lot_status(plant, "4471")
+    held = bot.confirm(asked.data["confirm"]["token"], caller=ADMIN)
+    info = bot.ask("status of lot 4471", today=TODAY)
+    release = bot.ask("release lot 4471", today=TODAY, caller=ADMIN)
+    released = bot.confirm(release.data["confirm"]["token"], caller=ADMIN)
+
+    assert (asked.ok, asked.data["reason"], asked.data["confirm"]["lots"]) == (
+        False,
+        "confirm",
+        ["4471"],
+    )
+    assert asked.text == "Put lot `4471` (Honey granola 500 g) on hold?"
+    assert unchanged != "on_hold"
+    assert held.ok and held.data["lots"] == ["4471"] and held.data["status"] == "on_hold"
+    assert held.text.startswith("*Lot `4471` is now on hold.*")
+    assert f"audit #{held.data['audit_id']}, by cli:U_ADMIN" in held.text
+    assert info.data["lot"]["status"] == "on_hold"
+    assert released.ok and released.data["lots"] == ["4471"]
+    assert released.data["status"] == "released"
+    assert audit_rows(plant) == [("cli:U_ADMIN", "hold"), ("cli:U_ADMIN", "release")]
+
+
+def test_a_confirmation_sent_three_times_changes_once(plant: str) -> None:
+    bot = service(plant)
+    token = bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN).data["confirm"]["token"]
+
+    first, second, third = (bot.confirm(token, caller=ADMIN) for _ in range(3))
+
+    assert first.ok and first.data["lots"] == ["4471"]
+    assert (second.ok, second.data["reason"]) == (False, "already used")
+    assert second.text.startswith("That was confirmed already (cli:U_ADMIN, ")
+    assert second.text.endswith("; nothing changed now.")
+    assert third.data["reason"] == "already used"
+    assert audit_rows(plant) == [("cli:U_ADMIN", "hold")]
+
+
+def test_a_confirmation_by_someone_not_listed_changes_nothing(plant: str) -> None:
+    bot = service(plant)
+    token = bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN).data["confirm"]["token"]
+
+    refused = bot.confirm(token, caller=Caller("slack", "U_OTHER"))
+    done = bot.confirm(token, caller=ADMIN)
+
+    assert (refused.ok, refused.data.get("refused")) == (False, True)
+    assert done.ok  # the refusal did not use the token up
+    assert audit_rows(plant) == [("cli:U_ADMIN", "hold")]
+
+
+def test_an_expired_confirmation_changes_nothing(plant: str) -> None:
+    bot = service(plant)
+    bot.confirm_for = timedelta(seconds=-1)
+    token = bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN).data["confirm"]["token"]
+
+    late = bot.confirm(token, caller=ADMIN)
+
+    assert (late.ok, late.data["reason"]) == (False, "expired")
+    assert late.text == "That confirmation has expired; nothing changed. Ask again."
+    assert audit_rows(plant) == []
+    assert lot_status(plant, "4471") != "on_hold"
+
+
+def test_yes_in_the_conversation_confirms_and_no_cancels(plant: str) -> None:
     bot = service(plant)
 
-    held = bot.ask("put 4471 on hold", today=TODAY, user="U_ADMIN")
-    info = bot.ask("status of lot 4471", today=TODAY)
-    released = bot.ask("release lot 4471", today=TODAY, user="U_ADMIN")
+    asked = bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN, conversation="chat")
+    yes = bot.ask("yes", today=TODAY, caller=ADMIN, conversation="chat")
+    again = bot.ask("yes", today=TODAY, caller=ADMIN, conversation="chat")
+    bot.ask("release 4471", today=TODAY, caller=ADMIN, conversation="chat")
+    no = bot.ask("no", today=TODAY, caller=ADMIN, conversation="chat")
 
-    assert (held.ok, held.data) == (True, {"lots": ["4471"], "status": "on_hold"})
-    assert info.data["lot"]["status"] == "on_hold"
-    assert (released.ok, released.data) == (True, {"lots": ["4471"], "status": "released"})
-    with make_engine(plant).connect() as connection:
-        audit = connection.execute(
-            text("select actor, action from audit_log where action != 'import' order by id")
-        ).all()
-    assert [tuple(row) for row in audit] == [("U_ADMIN", "hold"), ("U_ADMIN", "release")]
+    assert asked.text.endswith("Reply yes to confirm, or no.")
+    assert (yes.ok, yes.data["lots"]) == (True, ["4471"])
+    assert again.intent == "unknown"  # nothing is waiting: "yes" is no question
+    assert (no.ok, no.data["status"]) == (True, "cancelled")
+    assert audit_rows(plant) == [("cli:U_ADMIN", "hold")]
+    assert lot_status(plant, "4471") == "on_hold"
+
+
+def test_another_question_before_yes_drops_the_pending_change(plant: str) -> None:
+    bot = service(plant)
+
+    bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN, conversation="call-1")
+    bot.ask("who got lot 4471?", today=TODAY, caller=ADMIN, conversation="call-1")
+    late = bot.ask("yes", today=TODAY, caller=ADMIN, conversation="call-1")
+
+    assert late.intent == "unknown"
+    assert audit_rows(plant) == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what went into granola bar lot 12?", "what went into lot 12 BAR?", "lot 12 BAR inputs"],
+)
+def test_the_item_named_in_the_question_settles_a_shared_code(plant: str, question: str) -> None:
+    answer = service(plant).ask(question, today=TODAY)
+
+    assert answer.ok, answer.text
+    assert (answer.intent, answer.query["lots"], answer.query["sku"]) == (
+        "trace_backward",
+        ["12"],
+        "BAR",
+    )
+
+
+def test_a_reply_naming_the_item_settles_a_shared_code(plant: str) -> None:
+    bot = service(plant)
+
+    asked = bot.ask("what went into lot 12?", today=TODAY, conversation="C1:1.1")
+    picked = bot.ask("the honey one", today=TODAY, conversation="C1:1.1")
+
+    assert not asked.ok and asked.text.endswith("Reply with the item, or its SKU.")
+    assert picked.ok
+    assert (picked.intent, picked.query["lots"], picked.query["sku"]) == (
+        "trace_backward",
+        ["12"],
+        "GRAN",
+    )
+
+
+def test_a_heard_code_taken_for_a_real_one_is_said_in_text_and_speech(plant: str) -> None:
+    bot = service(plant)
+
+    plain = bot.hear("who got lot b one", today=TODAY, confidence=0.9)
+    nearest = bot.hear("who got lot four four seven two", today=TODAY, confidence=0.9)
+
+    assert plain.ok and (plain.query["lots"], plain.query["heard"]) == (["B-1"], ["B1"])
+    assert plain.speech.startswith("I understood lot B, 1.")
+    assert plain.query["transcript"] == "who got lot b one"
+    assert nearest.ok and (nearest.query["lots"], nearest.query["heard"]) == (["4471"], ["4472"])
+    assert nearest.speech.startswith("I understood lot 4 4 7 1.")
+    assert nearest.text.endswith("_I heard “4472” and took it for lot 4471._")
+
+
+def test_a_poorly_heard_question_is_asked_again(plant: str) -> None:
+    answer = service(plant).hear("put lot 4471 on hold", today=TODAY, confidence=0.2)
+
+    assert (answer.ok, answer.data["reason"]) == (False, "not heard clearly")
+    assert answer.speech == "Sorry, I didn't catch that. Please say it again."
+
+
+def test_an_unreachable_database_is_said_not_apologised_for(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()  # a folder: SQLite cannot open it as a database
+
+    with pytest.raises(DatabaseUnavailable, match="unable to open database file"):
+        TraceService.open(f"sqlite:///{gone}").ask("who got lot 4471?", today=TODAY)
 
 
 def test_ask_expiring_defaults_to_the_next_two_weeks(plant: str) -> None:
@@ -180,10 +337,10 @@ def test_scan_of_a_photo_without_barcode_advises_a_retake(sqlite_url: str) -> No
 
 def test_ask_follow_up_in_a_thread_reuses_its_lot(plant: str) -> None:
     trace = service(plant)
-    trace.ask("what went into lot B-1?", today=TODAY, thread="C1:1700000000.000100")
+    trace.ask("what went into lot B-1?", today=TODAY, conversation="C1:1700000000.000100")
 
-    follow_up = trace.ask("and who got it?", today=TODAY, thread="C1:1700000000.000100")
-    elsewhere = trace.ask("and who got it?", today=TODAY, thread="C1:1700000000.000999")
+    follow_up = trace.ask("and who got it?", today=TODAY, conversation="C1:1700000000.000100")
+    elsewhere = trace.ask("and who got it?", today=TODAY, conversation="C1:1700000000.000999")
 
     assert (follow_up.intent, follow_up.query["lots"]) == ("trace_forward", ["B-1"])
     assert follow_up.ok

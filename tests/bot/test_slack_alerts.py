@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from bot.api import service_factory
+from bot.http.deps import service_factory
 from bot.settings import load_settings
 from bot.slack.alerts import AlertSender
 from bot.slack.app import slack_client

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
-from bot.voice import first_sentence_words
+from bot.http.voice import first_sentence_words
 from storage.db import make_engine
 from tests.e2e.servers import demo_database, tracebot_server
 from tests.e2e.slack_stub import SlackStub

@@ -1,0 +1,84 @@
+"""Questions in words, and the confirmations of the changes they ask for.
+
+``GET /api/ask`` answers a question (``session`` keeps a conversation, ``sku``
+picks the item of a shared lot code). A hold or release is not made there: the
+answer's ``data.confirm.token`` goes to ``POST /api/confirm`` (or
+``/api/cancel``), with a key whose name TRACEBOT_ADMINS lists. A token is used
+once; a replay or a late one changes nothing and answers 409 or 410.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from starlette.concurrency import run_in_threadpool
+
+from bot.http.deps import Reader, Service, Writer
+from bot.http.errors import ApiError
+from trace_engine.model import Answer
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["questions"])
+
+Token = Annotated[
+    str, Body(embed=True, min_length=8, max_length=64, description="data.confirm.token")
+]
+REFUSED = {
+    "already used": (409, "already_used"),
+    "expired": (410, "expired"),
+    "unknown confirmation": (404, "unknown_confirmation"),
+}
+
+
+def conversation(who: Any, session: str | None) -> str | None:
+    """The conversation key of a session: one per caller and session id."""
+    return f"{who.key}:{session}" if session else None
+
+
+@router.get("/api/ask")
+async def ask(
+    who: Reader,
+    service: Service,
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="the question")],
+    today: Annotated[date | None, Query(description="the day 'this week' means")] = None,
+    session: Annotated[
+        str | None, Query(max_length=200, description="a conversation id for follow-ups")
+    ] = None,
+    sku: Annotated[
+        str | None, Query(max_length=100, description="the item, where two items share the code")
+    ] = None,
+) -> dict[str, Any]:
+    """Ask in words; the answer object of the contract."""
+    answer = await run_in_threadpool(
+        service.ask,
+        q,
+        today=today or date.today(),
+        caller=who,
+        conversation=conversation(who, session),
+        sku=sku,
+    )
+    return answer.as_dict()
+
+
+def _settled(answer: Answer) -> dict[str, Any]:
+    """The answer of a confirmation, or the error saying why nothing changed."""
+    reason = str(answer.data.get("reason", ""))
+    if answer.ok:
+        return answer.as_dict()
+    status, code = REFUSED.get(reason, (403, "forbidden"))
+    raise ApiError(status, code, answer.text, extra={"answer": answer.as_dict()})
+
+
+@router.post("/api/confirm")
+async def confirm(who: Writer, service: Service, token: Token) -> dict[str, Any]:
+    """Make the change a question asked to confirm, once; the answer says what was written."""
+    return _settled(await run_in_threadpool(service.confirm, token, caller=who))
+
+
+@router.post("/api/cancel")
+async def cancel(who: Writer, service: Service, token: Token) -> dict[str, Any]:
+    """Drop a change waiting for its confirmation; nothing is written."""
+    return _settled(await run_in_threadpool(service.cancel, token, caller=who))

@@ -1,0 +1,233 @@
+"""TraceBot on the phone and the intercom: Twilio-compatible webhooks, /voice/query, /voice/audio.
+
+A call is a conversation (``phone:<CallSid>``): ``POST /voice/twilio`` greets and
+listens with a speech ``<Gather>`` (its hints carry the intent words and the names
+people say); ``POST /voice/twilio/answer`` hands ``SpeechResult`` and
+``Confidence`` to ``TraceService.hear`` and says the answer in short sentences
+(lot codes digit by digit, the lot understood said back), then listens again. A
+poor recognition asks to repeat; "send it to Slack" posts the last answer to the
+alert channel; silence says goodbye. Holds and releases are for callers listed
+in TRACEBOT_ADMINS (phone numbers), after they say yes, audited as ``phone:+1…``.
+
+Every Twilio request must carry a valid ``X-Twilio-Signature``, checked with
+twilio's RequestValidator over the URL Twilio called: TRACEBOT_PUBLIC_URL plus the
+path where the app runs behind a proxy.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from bot.http.deps import Reader, Service
+from bot.http.errors import ApiError
+from bot.service import Caller, TraceService
+from bot.settings import Settings
+from trace_engine.model import Answer
+
+__all__ = ["first_sentence_words", "voice_routes"]
+
+log = logging.getLogger(__name__)
+
+MAX_AUDIO = 10 * 1024 * 1024
+HINT_WORDS = (
+    "who got lot, what went into lot, where did lot, mock recall, recall, expire, expiring, "
+    "this week, QC, pass QC, put on hold, hold, release, reconcile, in common, supplier, "
+    "send it to Slack, yes, no, goodbye, batch, dash, zero, oh"
+)
+GREETING = "TraceBot. Ask about a lot, for example: who got lot 4 4 7 1?"
+AGAIN = "Anything else?"
+BYE = re.compile(
+    r"^\s*(?:goodbye|bye|good bye|that's all|that is all|nothing(?: else)?|no thanks|hang up)\b",
+    re.I,
+)
+TO_SLACK = re.compile(r"\b(?:send|post|share)\b.*\bslack\b", re.I)
+
+
+def first_sentence_words(text: str) -> int:
+    """Words in the first sentence (spelled lot codes count a word per character).
+
+    Example:
+        >>> first_sentence_words("Lot 4 4 7 1 went to Sysco. It shipped twice.")
+        8
+    """
+    first = re.split(r"(?<=[.?!])\s", text.strip(), maxsplit=1)[0]
+    return len(first.split())
+
+
+def voice_routes(
+    settings: Settings, to_slack: Callable[[str], Awaitable[bool]] | None
+) -> APIRouter:
+    """The voice routes; ``to_slack`` posts a call's answer to the alert channel."""
+    router = APIRouter(tags=["voice"])
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
+    validator = RequestValidator(token) if token else None
+
+    async def signed_form(request: Request) -> dict[str, str]:
+        """The request's form, once its Twilio signature is checked."""
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        if validator is None:
+            raise ApiError(503, "voice_not_configured", "Set TWILIO_AUTH_TOKEN to take calls.")
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not validator.validate(_called_url(request, settings), form, signature):
+            raise ApiError(403, "bad_signature", "The request is not signed by Twilio.")
+        return form
+
+    def listen(response: VoiceResponse, service: TraceService, prompt: str | None) -> Response:
+        names = service.gazetteer()
+        gather = Gather(
+            input="speech",
+            action="/voice/twilio/answer",
+            method="POST",
+            speech_timeout="auto",
+            language="en-US",
+            hints=", ".join([HINT_WORDS, *names.parties, *names.items])[:4000],
+            action_on_empty_result=True,
+        )
+        if prompt:
+            gather.say(prompt)
+        response.append(gather)
+        return twiml(response)
+
+    def twiml(response: VoiceResponse) -> Response:
+        return Response(str(response), media_type="application/xml")
+
+    def goodbye(said: str) -> Response:
+        response = VoiceResponse()
+        response.say(said)
+        response.hangup()
+        return twiml(response)
+
+    @router.post("/voice/twilio")
+    async def incoming(request: Request) -> Response:
+        """A call comes in: greet and listen."""
+        await signed_form(request)
+        service = await run_in_threadpool(request.app.state.service)
+        return listen(VoiceResponse(), service, GREETING)
+
+    @router.post("/voice/twilio/answer")
+    async def answer(request: Request) -> Response:
+        """What the caller said: answer it, then listen again."""
+        form = await signed_form(request)
+        service = await run_in_threadpool(request.app.state.service)
+        heard = form.get("SpeechResult", "").strip()
+        caller = Caller("phone", form.get("From") or "unknown")
+        call = f"phone:{form.get('CallSid', '')}"
+        if not heard:
+            return goodbye("I didn't hear anything. Goodbye.")
+        if BYE.match(heard):
+            return goodbye("Goodbye.")
+        if TO_SLACK.search(heard):
+            last = service.last_answer(call)
+            if last is None:
+                said = "There is no answer to send yet. Ask me something first."
+            elif to_slack is None:
+                said = "Slack is not set up here."
+            else:
+                sent = await to_slack(f"From a call ({caller.id}):\n{last.text}")
+                said = "Sent to Slack." if sent else "Slack did not take it; try again later."
+            return listen(VoiceResponse(), service, f"{said} {AGAIN}")
+        try:
+            reply = await run_in_threadpool(
+                service.hear,
+                heard,
+                today=date.today(),
+                caller=caller,
+                conversation=call,
+                confidence=_float(form.get("Confidence"), 1.0),
+            )
+        except Exception:  # the caller must hear something, whatever failed
+            log.exception("a call's question could not be answered")
+            said = "Sorry, I can't reach the plant's records right now. Please try again shortly."
+            return listen(VoiceResponse(), service, said)
+        waiting = reply.data.get("reason") in ("confirm", "not heard clearly")
+        prompt = reply.speech if waiting else f"{reply.speech} {AGAIN}"
+        return listen(VoiceResponse(), service, prompt)
+
+    hearing: list[Any] = []
+    hearing_lock = threading.Lock()
+
+    def hear(service: TraceService, wav: bytes, who: Caller, session: str | None) -> Answer:
+        from bot.listen import Hearing
+
+        with hearing_lock:
+            if not hearing:
+                hearing.append(Hearing(service))
+        return hearing[0].answer(
+            wav, today=date.today(), caller=who, conversation=_conversation(who, session)
+        )
+
+    @router.post("/voice/audio")
+    async def audio(
+        request: Request,
+        who: Reader,
+        service: Service,
+        format: Literal["json", "wav"] = "json",
+        session: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> Response:
+        """A WAV question, recognised offline; the answer object with ``transcript``,
+        or (``?format=wav``) the spoken answer."""
+        from bot.listen import speak
+
+        wav = await request.body()
+        if len(wav) > MAX_AUDIO:
+            raise ApiError(413, "too_large", "Recordings over 10 MiB are refused.")
+        reply = await run_in_threadpool(hear, service, wav, who, session)
+        if format == "wav":
+            spoken = await run_in_threadpool(speak, reply.speech)
+            return Response(spoken, media_type="audio/wav")
+        return JSONResponse(reply.as_dict() | {"transcript": reply.query.get("transcript", "")})
+
+    @router.post("/voice/query")
+    async def query(request: Request, who: Reader, service: Service) -> dict[str, Any]:
+        """Text from an intercom's own recogniser in (``confidence`` optional), the
+        answer object out."""
+        try:
+            body = await request.json()
+        except ValueError as err:
+            raise ApiError(400, "not_json", 'Send JSON: {"text": "who got lot 4471?"}') from err
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(400, "no_text", 'Send the question as "text".', path="$.text")
+        confidence = body.get("confidence")
+        reply = await run_in_threadpool(
+            service.hear,
+            text,
+            today=date.today(),
+            caller=who,
+            conversation=_conversation(who, body.get("session")),
+            confidence=float(confidence) if isinstance(confidence, int | float) else None,
+        )
+        return reply.as_dict()
+
+    return router
+
+
+def _conversation(who: Caller, session: object) -> str:
+    """An intercom or recorder is one conversation per key, or per session it names."""
+    return f"{who.key}:voice" + (f":{session}" if isinstance(session, str) and session else "")
+
+
+def _float(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _called_url(request: Request, settings: Settings) -> str:
+    """The URL Twilio called: the public base URL where one is set (behind a proxy)."""
+    if settings.public_url:
+        url = settings.public_url.rstrip("/") + request.url.path
+        return url + (f"?{request.url.query}" if request.url.query else "")
+    return str(request.url)

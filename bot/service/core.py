@@ -1,0 +1,856 @@
+"""The one door: every channel asks, confirms and changes through ``TraceService``.
+
+An adapter (CLI, Slack, phone, intercom, REST, web console) converts its request
+into one call here and renders the ``Answer`` it gets back. The service parses
+the text (``intents``), answers it on the genealogy (``trace_engine``) from what
+``storage`` holds, decides permission by the ``Caller``, keeps each
+conversation's context, and makes every change of state in two steps: a request
+that stores a pending action and asks to confirm it, then a confirmation that
+makes the change once, with its one audit-log row, and says what was written.
+
+Domain errors become polite answers with ``ok: false``; an unreachable database
+raises ``DatabaseUnavailable`` (adapters answer 503 or "try again"); any other
+failure is logged with its traceback and the person gets a short apology.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from bot.render.speech import render_speech, spell
+from bot.render.text import HELP, render_text
+from bot.service.alerts import AlertDesk
+from bot.service.caller import Caller
+from bot.service.conversation import NO, YES, Ambiguity, Conversations
+from bot.service.scan import ScanResult, scan
+from intents.model import LOT_INTENTS, Intent
+from intents.text import Gazetteer, clarifying_question, parse
+from storage import load_genealogy
+from storage.actions import Applied, apply_action, cancel_action, find_pending, get_pending
+from storage.actions import request_action as store_request
+from storage.errors import DatabaseUnavailable
+from storage.importers import ImportReport
+from storage.outbox import claim_event
+from storage.writes import holds_in_place, recent_lot_codes
+from trace_engine import AmbiguousLot, Genealogy, TraceError
+from trace_engine.errors import UnknownLot
+from trace_engine.genealogy import plain_code
+from trace_engine.model import Answer, Candidate, HoldChange, to_data
+
+__all__ = ["CONFIDENCE_FLOOR", "CONFIRM_FOR", "EXPIRY_DAYS", "TraceService"]
+
+log = logging.getLogger(__name__)
+
+EXPIRY_DAYS = 14
+"""The window of "what expires soon?" when the question names none."""
+CONFIRM_FOR = timedelta(minutes=15)
+"""How long a requested change waits for its confirmation."""
+CONFIDENCE_FLOOR = 0.35
+"""Below this recogniser confidence a spoken question is asked again, not answered."""
+RECENT_CODES = 3000
+"""Lots a heard code may stand for when it names none exactly: the most recent."""
+NEAREST = 60
+"""How alike (0-100) a heard code must be to a real one to stand for it."""
+APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged."
+CHANGES = ("hold", "release", "recall", "acknowledge")
+"""The changes of state, each confirmed before it is made."""
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+
+
+def _answer(
+    intent: str, query: dict[str, Any], text: str, speech: str | None = None, **data: Any
+) -> Answer:
+    """An answer that is not ok: ``data`` says why (``reason``) and what to pick."""
+    return Answer(intent, query, False, text, speech or text.replace("`", ""), data)
+
+
+@dataclass
+class TraceService:
+    """Answers questions about one plant and makes the changes people confirm."""
+
+    genealogy: Genealogy
+    database_url: str
+    admins: Sequence[str] = ()
+    conversations: Conversations = field(default_factory=Conversations)
+    confirm_for: timedelta = CONFIRM_FOR
+    _names: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(
+        cls, database_url: str, *, admins: Sequence[str] = (), preload: bool = True
+    ) -> TraceService:
+        """The service for the plant in ``database_url`` (``preload``: the whole genealogy
+        now, else each lot when first asked about)."""
+        with _database(database_url):
+            return cls(load_genealogy(database_url, preload=preload), database_url, admins=admins)
+
+    # --- reading what was said ---------------------------------------------------------
+
+    def gazetteer(self) -> Gazetteer:
+        """The party and item names people may say, kept current."""
+        parties = self.genealogy.parties()
+        items = self.genealogy.items()
+        key = (len(parties), len(items))
+        if self._names.get("key") != key:
+            self._names = {
+                "key": key,
+                "value": Gazetteer.of([(p.name, p.kind) for p in parties], [i.name for i in items]),
+                "skus": {item.sku.upper(): item.sku for item in items},
+            }
+        gazetteer: Gazetteer = self._names["value"]
+        return gazetteer
+
+    def parse(self, text: str, *, today: date, conversation: str | None = None) -> Intent:
+        """The intent of a question; a follow-up in ``conversation`` reuses its last lots."""
+        return parse(
+            text,
+            today=today,
+            gazetteer=self.gazetteer(),
+            context=self.conversations.last_intent(conversation),
+        )
+
+    def may_change(self, caller: Caller | None) -> bool:
+        """Whether ``caller`` may place and lift holds and start recalls."""
+        return caller is not None and caller.permitted(self.admins)
+
+    # --- asking --------------------------------------------------------------------------
+
+    def ask(
+        self,
+        text: str,
+        *,
+        today: date,
+        caller: Caller | None = None,
+        conversation: str | None = None,
+        sku: str | None = None,
+    ) -> Answer:
+        """Answer one typed question; never raises for bad input.
+
+        In a ``conversation`` (a Slack thread, a call, a chat) a follow-up reuses the
+        question before it, a reply naming an item settles a shared lot code, and
+        "yes" or "no" answers a pending confirmation. A hold or release is not made
+        here: the answer asks to confirm it (``data.confirm.token``).
+
+        Raises:
+            DatabaseUnavailable: the database cannot be reached.
+        """
+        return self._safely(
+            text, lambda: self._ask(text, today, caller, conversation, sku, spoken=False)
+        )
+
+    def hear(
+        self,
+        transcript: str,
+        *,
+        today: date,
+        caller: Caller | None = None,
+        conversation: str | None = None,
+        confidence: float | None = None,
+    ) -> Answer:
+        """Answer a spoken question (a recogniser's transcript and its confidence).
+
+        A poorly recognised question is asked again; a heard lot code that names no
+        lot stands for the nearest recent one, and the answer, text and speech, says
+        which lot it understood.
+
+        Raises:
+            DatabaseUnavailable: the database cannot be reached.
+        """
+        heard = transcript.strip()
+        query: dict[str, Any] = {"transcript": heard}
+        if not heard:
+            message = "I couldn't make out a question. Please ask again, closer to the microphone."
+            return _answer("unknown", query, message, reason="nothing heard")
+        if confidence is not None and confidence < CONFIDENCE_FLOOR:
+            return _answer(
+                "unknown",
+                query | {"speech_confidence": confidence},
+                f"I'm not sure I heard that right (“{heard}”). Please say it again.",
+                "Sorry, I didn't catch that. Please say it again.",
+                reason="not heard clearly",
+            )
+        answer = self._safely(
+            heard, lambda: self._ask(heard, today, caller, conversation, None, spoken=True)
+        )
+        return replace(answer, query=answer.query | query)
+
+    def _safely(self, text: str, call: Callable[[], Answer]) -> Answer:
+        try:
+            with _database(self.database_url):
+                return call()
+        except DatabaseUnavailable:
+            raise
+        except Exception:
+            log.exception("could not answer %r", text)
+            return _answer(
+                "unknown",
+                {"text": text},
+                APOLOGY,
+                "Sorry, something went wrong. Please try again.",
+                reason="internal error",
+            )
+
+    def _ask(
+        self,
+        text: str,
+        today: date,
+        caller: Caller | None,
+        conversation: str | None,
+        sku: str | None,
+        *,
+        spoken: bool,
+    ) -> Answer:
+        if conversation is not None:
+            replied = self._reply(text, today, caller, conversation)
+            if replied is not None:
+                return replied
+        text, named_sku = self._strip_skus(text)
+        intent = self.parse(text, today=today, conversation=conversation)
+        question = clarifying_question(intent)
+        if question is not None:
+            options = [intent.intent, *(name for name, _ in intent.alternatives[:1])]
+            return _answer(
+                intent.intent,
+                intent.as_dict(),
+                question,
+                reason="unclear",
+                clarify=question,
+                options=options,
+            )
+        self.conversations.remember(conversation, intent)
+        answer = self.answer(
+            intent,
+            today=today,
+            caller=caller,
+            sku=sku or named_sku,
+            conversation=conversation,
+            said=text,
+            spoken=spoken,
+        )
+        self.conversations.update(conversation, answer=answer)
+        return answer
+
+    def _reply(
+        self, text: str, today: date, caller: Caller | None, conversation: str
+    ) -> Answer | None:
+        """The answer to a reply that settles what the conversation asked, if it is one."""
+        pending = find_pending(self.database_url, conversation=conversation)
+        if pending is not None:
+            if YES.match(text):
+                return self.confirm(pending.token, today=today, caller=caller)
+            if NO.match(text):
+                return self.cancel(pending.token, caller=caller)
+            # Anything else moves on: a later "yes" must not confirm a stale question.
+            cancel_action(self.database_url, pending.token, actor="superseded")
+        ambiguity = self.conversations.get(conversation).ambiguity
+        if ambiguity is not None:
+            chosen = _pick(ambiguity.candidates, text)
+            self.conversations.update(conversation, ambiguity=None)
+            if chosen is not None:
+                return self.answer(
+                    ambiguity.intent,
+                    today=today,
+                    caller=caller,
+                    sku=chosen.sku,
+                    conversation=conversation,
+                    said=text,
+                )
+        return None
+
+    def _strip_skus(self, text: str) -> tuple[str, str | None]:
+        """The text without an item's SKU written in it ("lot 12 BAR-TRAIL-12"), and the SKU.
+
+        Only a token typed as a code (upper case, or with a digit or dash) that is no
+        lot code counts: "bar" is a word, "BAR" a SKU.
+        """
+        self.gazetteer()
+        skus: dict[str, str] = self._names["skus"]
+        for token in re.findall(r"[A-Za-z0-9][\w\-./]*", text):
+            sku = skus.get(token.upper())
+            coded = token.isupper() or any(c.isdigit() or c in "-./" for c in token)
+            if sku is None or not coded or _is_lot(self.genealogy, token):
+                continue
+            stripped = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", text)
+            return " ".join(stripped.split()), sku
+        return text, None
+
+    def answer(
+        self,
+        intent: Intent,
+        *,
+        today: date,
+        caller: Caller | None = None,
+        sku: str | None = None,
+        conversation: str | None = None,
+        said: str = "",
+        spoken: bool = False,
+    ) -> Answer:
+        """Answer a parsed intent (a button's next step, a picked item).
+
+        A hold or release asks for its confirmation; a lot code several items share
+        is settled by ``sku``, or by the item named in ``said``, or asked back.
+        """
+        with _database(self.database_url):
+            return self._answer_intent(intent, today, caller, sku, conversation, said, spoken)
+
+    def _answer_intent(
+        self,
+        intent: Intent,
+        today: date,
+        caller: Caller | None,
+        sku: str | None,
+        conversation: str | None,
+        said: str,
+        spoken: bool,
+    ) -> Answer:
+        query = intent.as_dict() | ({"sku": sku} if sku else {})
+        name = intent.intent
+        if name == "help":
+            return Answer(
+                name,
+                query,
+                True,
+                HELP,
+                "Ask me who got a lot, what went into it, or what expires this week.",
+            )
+        if name == "unknown":
+            return _answer(
+                name,
+                query,
+                "I didn't get that. " + HELP,
+                "Sorry, I didn't get that. Ask me who got a lot, or what went into it.",
+                reason="not a traceability question",
+            )
+        if name in LOT_INTENTS and not intent.lots:
+            return _answer(
+                name,
+                query,
+                "Which lot? Tell me its code, for example: who got lot 4471?",
+                "Which lot do you mean?",
+                reason="no lot named",
+            )
+        if name == "common_source" and len(intent.lots) < 2:
+            return _answer(
+                name,
+                query,
+                "Name at least two lots to compare, for example: what do 4471 and 4480 have in common?",
+                "Which two lots should I compare?",
+                reason="one lot named",
+            )
+        notes: list[str] = []
+        try:
+            if intent.lots:
+                real, sku = self._real_codes(intent.lots, sku, said, spoken, notes)
+                if real != intent.lots:
+                    query = query | {"lots": list(real), "heard": list(intent.lots)}
+                    intent = replace(intent, lots=real)
+                if sku:
+                    query = query | {"sku": sku}
+            if name in ("hold", "release"):
+                return self.request(
+                    name, intent.lots, caller=caller, conversation=conversation, sku=sku
+                )
+            result = self._dispatch(intent, today, sku=sku)
+        except AmbiguousLot as err:
+            self.conversations.update(conversation, ambiguity=Ambiguity(intent, err.candidates))
+            candidates = [{"lot": c.lot, "item": c.item, "sku": c.sku} for c in err.candidates]
+            text = str(err)
+            if conversation is not None:
+                text += " Reply with the item, or its SKU."
+            return _answer(name, query, text, str(err), candidates=candidates)
+        except TraceError as err:
+            return _answer(name, query, str(err), reason=str(err))
+        lots = list(intent.lots)
+        text = render_text(name, lots, result)
+        speech = render_speech(name, lots, result)
+        if notes:
+            text = text + "\n_" + " ".join(notes) + "_"
+        if spoken and query.get("heard"):
+            said_lots = " and ".join(spell(code) for code in intent.lots)
+            speech = f"I understood lot {said_lots}. {speech}"
+        return Answer(name, query, True, text, speech, to_data(result))
+
+    def _real_codes(
+        self,
+        lots: tuple[str, ...],
+        sku: str | None,
+        said: str,
+        spoken: bool,
+        notes: list[str],
+    ) -> tuple[tuple[str, ...], str | None]:
+        """The real codes of typed or heard ``lots``, and the SKU that settled a shared one.
+
+        ``notes`` gains each assumption made: a heard code taken for the nearest real
+        one, the item a shared code was read as.
+        """
+        real = []
+        for code in lots:
+            try:
+                real.append(self.genealogy.match_code(code, sku=sku))
+            except AmbiguousLot as err:
+                chosen = _pick(err.candidates, said) if sku is None else None
+                if chosen is None:
+                    raise
+                sku = chosen.sku
+                real.append(self.genealogy.match_code(code, sku=sku))
+                notes.append(f"Lot {chosen.lot} of {chosen.item} ({chosen.sku}), as you named it.")
+            except UnknownLot:
+                nearest = self._nearest(code) if spoken else None
+                if nearest is None:
+                    raise
+                real.append(self.genealogy.match_code(nearest, sku=sku))
+                notes.append(f"I heard “{code}” and took it for lot {nearest}.")
+        return tuple(real), sku
+
+    def _nearest(self, heard: str) -> str | None:
+        """The recent real lot code closest to a heard one, if one is close enough."""
+        plain = {
+            plain_code(code): code for code in recent_lot_codes(self.database_url, RECENT_CODES)
+        }
+        said = plain_code(heard)
+        if said in plain:
+            return plain[said]
+        # A code cut short by the recogniser ("43" for 4398) stands for the one lot it starts.
+        starting = [code for key, code in plain.items() if len(said) >= 2 and key.startswith(said)]
+        if len(starting) == 1:
+            return starting[0]
+        hit = process.extractOne(said, list(plain), scorer=fuzz.ratio, score_cutoff=NEAREST)
+        return plain[hit[0]] if hit else None
+
+    def _dispatch(self, intent: Intent, today: date, *, sku: str | None = None) -> Any:
+        genealogy = self.genealogy
+        lots = list(intent.lots)
+        calls: dict[str, Callable[[], Any]] = {
+            "trace_forward": lambda: genealogy.downstream(lots, sku=sku),
+            "trace_backward": lambda: genealogy.upstream(lots, sku=sku),
+            "lot_info": lambda: genealogy.lot_info(lots[0], sku=sku),
+            "qc_status": lambda: genealogy.qc_status(lots[0], sku=sku),
+            "recall": lambda: genealogy.recall(lots),
+            "common_source": lambda: genealogy.common_source(lots),
+            "mass_balance": lambda: genealogy.mass_balance(lots[0]),
+            "expiring": lambda: genealogy.expiring(
+                intent.since or today,
+                intent.until or (intent.since or today) + timedelta(days=EXPIRY_DAYS),
+            ),
+            "supplier_lots": lambda: genealogy.supplier_lots(
+                intent.party or "", intent.since, intent.until
+            ),
+            "customer_lots": lambda: genealogy.customer_lots(
+                intent.party or "", intent.since, intent.until
+            ),
+            "formula_changes": lambda: genealogy.formula_changes(
+                intent.item, lot=lots[0] if lots else None
+            ),
+        }
+        if intent.intent in ("supplier_lots", "customer_lots") and not intent.party:
+            raise _Missing(
+                "Which supplier or customer? For example: what did Sysco get last month?"
+            )
+        if intent.intent == "formula_changes" and not intent.item and not lots:
+            raise _Missing("Which product? For example: what changed in the granola recipe?")
+        return calls[intent.intent]()
+
+    # --- changing ----------------------------------------------------------------------
+
+    def request(
+        self,
+        action: str,
+        lots: Sequence[str] = (),
+        *,
+        caller: Caller | None,
+        conversation: str | None = None,
+        sku: str | None = None,
+        detail: dict[str, Any] | None = None,
+        label: str | None = None,
+        downstream: bool = False,
+    ) -> Answer:
+        """Ask to confirm a change of state: hold, release, recall (start one) or
+        acknowledge (``detail["alert"]``, shown as ``label``); nothing changes yet.
+
+        With ``downstream`` the change covers every lot made from ``lots`` too. The
+        answer's ``data.confirm`` carries the token that ``confirm`` takes; in
+        ``conversation`` a plain "yes" confirms it too.
+        """
+        if action not in CHANGES:
+            raise ValueError(f"unknown change {action!r}")
+        query = {"intent": action, "lots": list(lots)}
+        refusal = self._refusal(action, caller, query)
+        if refusal is not None:
+            return refusal
+        with _database(self.database_url):
+            try:
+                ids = list(dict.fromkeys(self.genealogy.resolve(code, sku=sku) for code in lots))
+                if downstream and ids:
+                    scope = self.genealogy.recall([self.genealogy.code(i) for i in ids])
+                    more = [self.genealogy.resolve(code) for code in scope.affected_lots]
+                    ids = list(dict.fromkeys([*ids, *more]))
+                codes = [self.genealogy.code(lot_id) for lot_id in ids]
+                items = [self.genealogy.item(self.genealogy.lot(i).item_id).name for i in ids]
+            except AmbiguousLot as err:
+                candidates = [{"lot": c.lot, "item": c.item, "sku": c.sku} for c in err.candidates]
+                return _answer(action, query, str(err), candidates=candidates)
+            except TraceError as err:
+                return _answer(action, query, str(err), reason=str(err))
+            assert caller is not None  # _refusal lets no one else through
+            pending = store_request(
+                self.database_url,
+                action=action,
+                lots=codes,
+                lot_ids=ids,
+                requested_by=caller.key,
+                conversation=conversation,
+                ttl=self.confirm_for,
+                detail=detail,
+            )
+        text, speech = _question(action, codes, items, label, spoken_yes=conversation is not None)
+        confirm: dict[str, Any] = {
+            "token": pending.token,
+            "intent": action,
+            "lots": codes,
+            "expires_at": pending.expires_at.isoformat(timespec="seconds") + "Z",
+        }
+        if detail:
+            confirm["detail"] = detail
+        return _answer(
+            action, query | {"lots": codes}, text, speech, reason="confirm", confirm=confirm
+        )
+
+    def _refusal(self, action: str, caller: Caller | None, query: dict[str, Any]) -> Answer | None:
+        if action == "acknowledge":  # whoever reads the alert channel may close an alert
+            if caller is None:
+                return _answer(
+                    action, query, "Who is acknowledging?", reason="no caller", refused=True
+                )
+            return None
+        verb = {"hold": "place holds", "release": "release holds"}.get(action, "start a recall")
+        if not self.admins:
+            message = (
+                f"No one may {verb} yet: an administrator must list people in TRACEBOT_ADMINS."
+            )
+            return _answer(action, query, message, reason=message, refused=True)
+        if not self.may_change(caller):
+            message = f"Only {', '.join(self.admins)} may {verb}. Ask one of them."
+            return _answer(
+                action, query, message, f"Sorry, you may not {verb}.", reason=message, refused=True
+            )
+        return None
+
+    def confirm(self, token: str, *, caller: Caller | None, today: date | None = None) -> Answer:
+        """Make the change ``token`` stands for, once, and say what was written.
+
+        A token used before, expired or unknown changes nothing, and the answer says so.
+        """
+        del today  # the change is dated by the clock; kept for the adapters' one signature
+        with _database(self.database_url):
+            pending = get_pending(self.database_url, token)
+            action = pending.action if pending else "hold"
+            refusal = self._refusal(
+                action, caller, {"intent": action, "lots": list(pending.lots) if pending else []}
+            )
+            if refusal is not None:
+                return refusal
+            assert caller is not None
+            applied = apply_action(self.database_url, token, actor=caller.key)
+            if applied.state == "done":
+                self.genealogy.refresh()
+        return _outcome(applied, caller)
+
+    def cancel(self, token: str, *, caller: Caller | None) -> Answer:
+        """Drop a pending change; nothing is written."""
+        actor = caller.key if caller else "unknown"
+        with _database(self.database_url):
+            applied = cancel_action(self.database_url, token, actor=actor)
+        return _outcome(applied, caller)
+
+    # --- what adapters show besides answers ----------------------------------------------
+
+    def last_answer(self, conversation: str | None) -> Answer | None:
+        """The last answer given in a conversation ("send it to Slack")."""
+        return self.conversations.get(conversation).answer
+
+    def lot(self, code: str, *, sku: str | None = None) -> dict[str, Any]:
+        """One lot's facts, as ``data.lot`` of ``lot_info``.
+
+        Raises:
+            TraceError: no such lot (``UnknownLot``) or several (``AmbiguousLot``).
+        """
+        with _database(self.database_url):
+            found: dict[str, Any] = to_data(self.genealogy.lot_info(code, sku=sku))["lot"]
+        return found
+
+    def trace(self, code: str, *, direction: str, sku: str | None = None) -> dict[str, Any]:
+        """Everything downstream (``down``) or upstream (``up``) of a lot, as ``data``."""
+        with _database(self.database_url):
+            call = self.genealogy.downstream if direction == "down" else self.genealogy.upstream
+            found: dict[str, Any] = to_data(call(code, sku=sku))
+        return found
+
+    def diagram(self, lots: Sequence[str], fmt: str) -> bytes:
+        """The lineage diagram of ``lots`` as PNG or SVG.
+
+        Raises:
+            TraceError: a lot is unknown. DiagramError: Graphviz could not draw it.
+        """
+        from bot.export import render_diagram
+
+        with _database(self.database_url):
+            return render_diagram(self.genealogy, list(lots), fmt)
+
+    def fsma(self, lots: Sequence[str], path: Path) -> int:
+        """Write the FSMA 204 sortable spreadsheet (.csv or .xlsx); its row count."""
+        from bot.export import write_fsma
+
+        with _database(self.database_url):
+            return write_fsma(self.genealogy, list(lots), path)
+
+    def home(self, *, today: date, days: int = EXPIRY_DAYS) -> dict[str, Any]:
+        """What a dashboard shows: open alerts, lots expiring within ``days``, holds."""
+        from storage.alerts import open_alerts
+
+        with _database(self.database_url):
+            expiring = to_data(self.genealogy.expiring(today, today + timedelta(days=days)))
+            return {
+                "alerts": open_alerts(self.database_url),
+                "expiring": expiring.get("lots", []),
+                "holds": holds_in_place(self.database_url),
+                "days": days,
+            }
+
+    def open_alerts(self) -> list[dict[str, Any]]:
+        """Alerts not yet acknowledged, newest first."""
+        from storage.alerts import open_alerts
+
+        with _database(self.database_url):
+            return open_alerts(self.database_url)
+
+    def outbox(self) -> AlertDesk:
+        """The stored alerts on their way to the alert channel."""
+        return AlertDesk(self)
+
+    def scan(self, data: bytes, *, today: date) -> ScanResult:
+        """Read a label photo's barcodes and answer about the lot they name."""
+        with _database(self.database_url):
+            return scan(self, data, today=today)
+
+    def first_time(self, key: str) -> bool:
+        """True the first time ``key`` (a Slack event, message, file or click) is seen,
+        across processes and restarts; False ever after."""
+        with _database(self.database_url):
+            return claim_event(self.database_url, key)
+
+    def record_events(self, events: Sequence[Any], *, caller: Caller) -> ImportReport:
+        """Record receipts, consumption, shipments, QC results, holds and releases from
+        another system, all or nothing (``report.rejected`` lists what was refused)."""
+        from storage.importers.events import record_events
+
+        with _database(self.database_url):
+            return record_events(self.database_url, events, actor=caller.key)
+
+    def capture(self, document: dict[str, Any], *, caller: Caller) -> ImportReport:
+        """Load an EPCIS 2.0 document, all or nothing.
+
+        Raises:
+            EpcisError: the document is not valid; the error names the field.
+        """
+        from storage.importers.epcis import import_epcis
+
+        with _database(self.database_url):
+            return import_epcis(self.database_url, document, source="capture", actor=caller.key)
+
+    @staticmethod
+    def check(database_url: str) -> str | None:
+        """The database's schema revision, without loading the plant (liveness).
+
+        Raises:
+            DatabaseUnavailable: the database cannot be reached.
+        """
+        from storage.db import schema_revision
+
+        with _database(database_url):
+            return schema_revision(database_url)
+
+    def recent_codes(self, limit: int = RECENT_CODES) -> list[str]:
+        """The codes of the most recently made or received lots, newest first."""
+        with _database(self.database_url):
+            return recent_lot_codes(self.database_url, limit)
+
+
+def _is_lot(genealogy: Genealogy, code: str) -> bool:
+    try:
+        genealogy.resolve(code)
+    except UnknownLot:
+        return False
+    except AmbiguousLot:
+        return True
+    return True
+
+
+def _pick(candidates: Sequence[Candidate], said: str) -> Candidate | None:
+    """The one candidate whose SKU or item the words name, if exactly one is named.
+
+    Example:
+        >>> bar = Candidate("12", "Trail Mix Bar 12-pack", "BAR-TRAIL-12")
+        >>> granola = Candidate("12", "Honey Almond Granola", "GRAN-HA")
+        >>> _pick([bar, granola], "the trail mix bar").sku
+        'BAR-TRAIL-12'
+        >>> _pick([bar, granola], "second one").sku, _pick([bar, granola], "lot 12")
+        ('GRAN-HA', None)
+    """
+    words = re.findall(r"[a-z0-9][a-z0-9\-]*", said.lower())
+    for candidate in candidates:
+        if candidate.sku.lower() in words:
+            return candidate
+    for word in words:
+        if word in ORDINALS and ORDINALS[word] < len(candidates):
+            return candidates[ORDINALS[word]]
+    named = [w for w in words if len(w) >= 3 and not w.isdigit()]
+    scores = []
+    for candidate in candidates:
+        item_words = {w for w in re.findall(r"[a-z]{3,}", candidate.item.lower())}
+        scores.append(
+            sum(1 for w in item_words if any(fuzz.ratio(w, said_word) >= 85 for said_word in named))
+        )
+    best = max(scores, default=0)
+    if best and scores.count(best) == 1:
+        return candidates[scores.index(best)]
+    return None
+
+
+def _question(
+    action: str, codes: Sequence[str], items: Sequence[str], label: str | None, *, spoken_yes: bool
+) -> tuple[str, str]:
+    """The confirmation question, typed and spoken."""
+    shown = codes[:20]
+    listed = ", ".join(f"`{code}` ({item})" for code, item in zip(shown, items, strict=False))
+    if len(codes) > 20:
+        listed += f" and {len(codes) - 20} more"
+    spoken = " and ".join(spell(code) for code in codes[:5]) + (
+        f" and {len(codes) - 5} more" if len(codes) > 5 else ""
+    )
+    how = " Reply yes to confirm, or no." if spoken_yes else ""
+    if action == "hold":
+        return f"Put lot {listed} on hold?{how}", f"Say yes to confirm holding lot {spoken}."
+    if action == "release":
+        return (
+            f"Release lot {listed} from hold?{how}",
+            f"Say yes to confirm releasing lot {spoken}.",
+        )
+    if action == "recall":
+        return (
+            f"Start the recall checklist for {listed}? It is recorded in the audit log.{how}",
+            f"Say yes to confirm starting a recall of lot {spoken}.",
+        )
+    subject = label or "this alert"
+    return f"Acknowledge {subject}?{how}", f"Say yes to confirm acknowledging {subject}."
+
+
+def _outcome(applied: Applied, caller: Caller | None) -> Answer:
+    """What a confirmation or cancellation did, in words and data."""
+    pending = applied.pending
+    action = pending.action if pending else "hold"
+    lots = list(pending.lots) if pending else []
+    query = {"intent": action, "lots": lots, "token": pending.token if pending else None}
+    if applied.state == "unknown":
+        return _answer(
+            action,
+            query,
+            "I have no such change waiting to be confirmed; nothing changed.",
+            reason="unknown confirmation",
+        )
+    assert pending is not None
+    if applied.state == "expired":
+        message = "That confirmation has expired; nothing changed. Ask again."
+        return _answer(action, query, message, reason="expired")
+    if applied.state == "used":
+        when = pending.used_at.strftime("%Y-%m-%d %H:%M UTC") if pending.used_at else "before"
+        done = {
+            "done": "confirmed",
+            "cancelled": "cancelled",
+            "superseded": "replaced by a later question",
+        }.get(pending.outcome or "", "used")
+        message = f"That was {done} already ({pending.used_by}, {when}); nothing changed now."
+        return _answer(action, query, message, reason="already used", used_by=pending.used_by)
+    if applied.state == "cancelled":
+        return Answer(
+            action,
+            query,
+            True,
+            "Cancelled; nothing changed.",
+            "Cancelled. Nothing changed.",
+            {"lots": [], "status": "cancelled"},
+        )
+    who = caller.key if caller else pending.used_by
+    audit = f" (audit #{applied.audit_id}, by {who})" if applied.audit_id else ""
+    if action in ("hold", "release"):
+        status = "on_hold" if action == "hold" else "released"
+        result = HoldChange(lots=applied.changed, status=status)
+        data = {
+            "lots": list(applied.changed),
+            "status": status,
+            "unchanged": list(applied.unchanged),
+            "audit_id": applied.audit_id,
+        }
+        if not applied.changed:
+            state = "already on hold" if action == "hold" else "not on hold"
+            message = f"Lot(s) {', '.join(lots)} {'are' if len(lots) > 1 else 'is'} {state}; nothing changed."
+            spoken = f"Lot {' and '.join(spell(c) for c in lots)} is {state}."
+            return Answer(action, query, True, message, spoken, data)
+        text = render_text(action, list(applied.changed), result) + audit
+        if applied.unchanged:
+            text += f"\n_{', '.join(applied.unchanged)} already {'on hold' if action == 'hold' else 'released'}; unchanged._"
+        return Answer(
+            action, query, True, text, render_speech(action, list(applied.changed), result), data
+        )
+    if action == "recall":
+        text = f"*Recall started* for {', '.join(f'`{c}`' for c in lots)}{audit}."
+        return Answer(
+            action,
+            query,
+            True,
+            text,
+            "Recall started.",
+            {"lots": lots, "status": "recall_started", "audit_id": applied.audit_id},
+        )
+    acknowledged = bool(applied.extra.get("acknowledged"))
+    alert = applied.extra.get("alert")
+    text = (
+        f"Alert #{alert} acknowledged{audit}."
+        if acknowledged
+        else f"Alert #{alert} was not open; nothing changed."
+    )
+    return Answer(
+        action,
+        query,
+        True,
+        text,
+        text,
+        {
+            "alert": alert,
+            "status": "acknowledged" if acknowledged else "unchanged",
+            "audit_id": applied.audit_id,
+        },
+    )
+
+
+@contextmanager
+def _database(url: str) -> Iterator[None]:
+    """Turn a database that cannot be reached into ``DatabaseUnavailable``."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as err:
+        reason = str(getattr(err, "orig", err) or err).strip().splitlines()[0]
+        raise DatabaseUnavailable(url, reason) from err
+
+
+class _Missing(TraceError):
+    """A question lacks what it needs; the message asks for it."""

@@ -1,0 +1,1 @@
+"""TraceBot in Slack: the bolt app and the alert sender."""
