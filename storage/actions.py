@@ -31,6 +31,7 @@ __all__ = [
     "Pending",
     "apply_action",
     "cancel_action",
+    "detach",
     "find_pending",
     "get_pending",
     "request_action",
@@ -113,8 +114,9 @@ def request_action(
 ) -> Pending:
     """Store a change waiting for its confirmation; return it with its new token.
 
-    An earlier unused request of the same conversation is superseded (cancelled):
-    a "yes" confirms only the last question asked.
+    An earlier request of the same conversation leaves it (``detach``): a "yes"
+    there confirms only the last question asked, while its own button or token
+    still works.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -132,11 +134,7 @@ def request_action(
     )
     with make_engine(url).begin() as connection:
         if conversation is not None:
-            connection.execute(
-                update(PENDING)
-                .where(PENDING.c.conversation == conversation, PENDING.c.used_at.is_(None))
-                .values(used_at=moment, used_by=requested_by, outcome="superseded")
-            )
+            _detach(connection, conversation)
         connection.execute(
             insert(PENDING),
             {
@@ -152,6 +150,22 @@ def request_action(
             },
         )
     return pending
+
+
+def detach(url: str, *, conversation: str) -> int:
+    """Let no later "yes" in ``conversation`` confirm what it asked before; the
+    tokens still work. Returns how many pending actions left it."""
+    with make_engine(url).begin() as connection:
+        return _detach(connection, conversation)
+
+
+def _detach(connection: Connection, conversation: str) -> int:
+    result = connection.execute(
+        update(PENDING)
+        .where(PENDING.c.conversation == conversation, PENDING.c.used_at.is_(None))
+        .values(conversation=None)
+    )
+    return int(result.rowcount or 0)
 
 
 def get_pending(url: str, token: str) -> Pending | None:

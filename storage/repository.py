@@ -16,8 +16,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from storage.db import make_engine, require_schema
+from storage.errors import DatabaseUnavailable
 from storage.tables import (
     ADJUSTMENTS,
     FORMULAS,
@@ -141,7 +143,17 @@ class SqlStore:
 
         Every warm question starts by asking this, so it skips the pool and the
         ORM: a few microseconds on SQLite, one round trip on PostgreSQL.
+
+        Raises:
+            DatabaseUnavailable: the database cannot be reached (twice in a row).
         """
+        try:
+            return self._read_version()
+        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error) as err:
+            reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+            raise DatabaseUnavailable(self.url, reason) from err
+
+    def _read_version(self) -> int:
         with self._version_lock:
             for attempt in (1, 2):
                 if self._version_connection is None:

@@ -55,14 +55,15 @@ def records_router(wake: Callable[[], None]) -> APIRouter:
         listed = body if isinstance(body, list) else [body]
         report = await run_in_threadpool(service.record_events, listed, caller=who)
         if report.rejected:
-            raise ApiError(
+            error = ApiError(
                 422,
                 "rejected",
                 "Nothing was recorded: "
                 + "; ".join(f"{r.file}: {r.reason}" for r in report.rejected[:20]),
                 path=report.rejected[0].file,
-                extra={"rejected": [{"path": r.file, "reason": r.reason} for r in report.rejected]},
             )
+            rejected = [{"path": r.file, "reason": r.reason} for r in report.rejected]
+            return JSONResponse(error.body() | {"rejected": rejected}, status_code=422)
         if report.alerts:
             wake()
         return JSONResponse({"recorded": report.changed, "alerts": report.alerts}, status_code=201)

@@ -36,7 +36,14 @@ from bot.service.scan import ScanResult, scan
 from intents.model import LOT_INTENTS, Intent
 from intents.text import Gazetteer, clarifying_question, parse
 from storage import load_genealogy
-from storage.actions import Applied, apply_action, cancel_action, find_pending, get_pending
+from storage.actions import (
+    Applied,
+    apply_action,
+    cancel_action,
+    detach,
+    find_pending,
+    get_pending,
+)
 from storage.actions import request_action as store_request
 from storage.errors import DatabaseUnavailable
 from storage.importers import ImportReport
@@ -250,8 +257,9 @@ class TraceService:
                 return self.confirm(pending.token, today=today, caller=caller)
             if NO.match(text):
                 return self.cancel(pending.token, caller=caller)
-            # Anything else moves on: a later "yes" must not confirm a stale question.
-            cancel_action(self.database_url, pending.token, actor="superseded")
+            # Anything else moves on: a later "yes" must not confirm a stale question
+            # (its button or token still does).
+            detach(self.database_url, conversation=conversation)
         ambiguity = self.conversations.get(conversation).ambiguity
         if ambiguity is not None:
             chosen = _pick(ambiguity.candidates, text)
@@ -773,11 +781,7 @@ def _outcome(applied: Applied, caller: Caller | None) -> Answer:
         return _answer(action, query, message, reason="expired")
     if applied.state == "used":
         when = pending.used_at.strftime("%Y-%m-%d %H:%M UTC") if pending.used_at else "before"
-        done = {
-            "done": "confirmed",
-            "cancelled": "cancelled",
-            "superseded": "replaced by a later question",
-        }.get(pending.outcome or "", "used")
+        done = {"done": "confirmed", "cancelled": "cancelled"}.get(pending.outcome or "", "used")
         message = f"That was {done} already ({pending.used_by}, {when}); nothing changed now."
         return _answer(action, query, message, reason="already used", used_by=pending.used_by)
     if applied.state == "cancelled":

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import text
+
+from storage.db import make_engine
 from tests.conftest import write_csv
 from tests.storage.test_csv_import import EXPECTED, LOTS, write_plant
 
 
-def tracebot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def tracebot(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
@@ -19,7 +25,78 @@ def tracebot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         cwd=cwd,
         timeout=120,
         check=False,
+        env={**os.environ, **(env or {})},
     )
+
+
+def demo(url: str) -> str:
+    assert tracebot("--db", url, "init").returncode == 0
+    loaded = tracebot("--db", url, "demo", "--anchor", "2026-12-01")
+    assert loaded.returncode == 0, loaded.stderr
+    return url
+
+
+def hold_audit(url: str) -> list[tuple[str, str, str]]:
+    with make_engine(url).connect() as connection:
+        rows = connection.execute(
+            text(
+                "select actor, action, detail from audit_log"
+                " where action in ('hold', 'release') order by id"
+            )
+        ).all()
+    return [(row[0], row[1], ",".join(json.loads(row[2])["lots"])) for row in rows]
+
+
+def test_cli_the_readme_hold_and_release_answer_truthfully(database: str) -> None:
+    url = demo(database)
+    admin = {"TRACEBOT_ADMINS": "U_QA_LEAD"}
+
+    unconfirmed = tracebot("--db", url, "ask", "put 4480 on hold", "--user", "U_QA_LEAD", env=admin)
+    held = tracebot(
+        "--db", url, "ask", "put 4480 on hold", "--user", "U_QA_LEAD", "--yes", env=admin
+    )
+    again = tracebot("--db", url, "ask", "put 4480 on hold", "--user", "U_QA_LEAD", "-y", env=admin)
+    released = tracebot(
+        "--db", url, "ask", "release 4480", "--user", "U_QA_LEAD", "--yes", env=admin
+    )
+
+    assert unconfirmed.returncode == 1
+    assert unconfirmed.stdout.startswith("Put lot `4480` (Trail Mix Bar 12-pack) on hold?")
+    assert unconfirmed.stderr == "tracebot: nothing changed: add --yes to confirm\n"
+    assert held.returncode == 0, held.stderr
+    assert held.stdout.startswith("*Lot `4480` is now on hold.* (audit #")
+    assert (
+        again.returncode == 0
+        and again.stdout == "Lot(s) 4480 is already on hold; nothing changed.\n"
+    )
+    assert released.returncode == 0, released.stderr
+    assert released.stdout.startswith("*Lot `4480` is now released.*")
+    assert hold_audit(url) == [
+        ("cli:U_QA_LEAD", "hold", "4480"),
+        ("cli:U_QA_LEAD", "release", "4480"),
+    ]
+    assert "Traceback" not in "".join(r.stderr for r in (unconfirmed, held, again, released))
+
+
+def test_cli_ask_sku_picks_the_item_of_a_shared_code(sqlite_url: str) -> None:
+    url = demo(sqlite_url)
+
+    shared = tracebot("--db", url, "ask", "tell me about lot 12", "--json")
+    picked = tracebot(
+        "--db", url, "ask", "tell me about lot 12", "--sku", "BAR-TRAIL-12", "--json"
+    )
+    named = tracebot("--db", url, "ask", "tell me about trail mix bar lot 12", "--json")
+
+    assert shared.returncode == 1
+    assert [c["sku"] for c in json.loads(shared.stdout)["data"]["candidates"]] == [
+        "BASE-TOAST",
+        "BAR-TRAIL-12",
+    ]
+    for done in (picked, named):
+        assert done.returncode == 0, done.stderr
+        answer = json.loads(done.stdout)
+        assert (answer["ok"], answer["query"]["sku"]) == (True, "BAR-TRAIL-12")
+        assert answer["data"]["lot"]["item"] == "Trail Mix Bar 12-pack"
 
 
 def test_cli_init_is_idempotent(sqlite_url: str) -> None:

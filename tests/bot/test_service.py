@@ -175,15 +175,18 @@ def test_yes_in_the_conversation_confirms_and_no_cancels(plant: str) -> None:
     assert lot_status(plant, "4471") == "on_hold"
 
 
-def test_another_question_before_yes_drops_the_pending_change(plant: str) -> None:
+def test_another_question_before_yes_leaves_only_the_token_to_confirm(plant: str) -> None:
     bot = service(plant)
 
-    bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN, conversation="call-1")
+    asked = bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN, conversation="call-1")
     bot.ask("who got lot 4471?", today=TODAY, caller=ADMIN, conversation="call-1")
     late = bot.ask("yes", today=TODAY, caller=ADMIN, conversation="call-1")
+    nothing = audit_rows(plant)
+    button = bot.confirm(asked.data["confirm"]["token"], caller=ADMIN)
 
-    assert late.intent == "unknown"
-    assert audit_rows(plant) == []
+    assert late.intent == "unknown"  # a late "yes" confirms no stale question
+    assert nothing == []
+    assert button.ok and audit_rows(plant) == [("cli:U_ADMIN", "hold")]
 
 
 @pytest.mark.parametrize(

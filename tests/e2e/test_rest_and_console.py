@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from storage.db import make_engine
 from tests.e2e.servers import demo_database, tracebot_server
 from tests.intents.labels import LabelSpec, have_zint, render
 
@@ -29,7 +31,8 @@ def plant(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def server(plant: str) -> Iterator[str]:
-    with tracebot_server(plant, {"TRACEBOT_API_KEYS": f"floor:{KEY}"}) as base:
+    environment = {"TRACEBOT_API_KEYS": f"floor:{KEY}", "TRACEBOT_ADMINS": "floor"}
+    with tracebot_server(plant, environment) as base:
         yield base
 
 
@@ -177,3 +180,52 @@ def test_the_console_reads_an_uploaded_label_photo(
         until.text_to_be_present_in_element((By.ID, "label"), "lot 4471")
     )
     assert "Honey Almond Granola 500 g" in driver.find_element(By.ID, "answer-text").text  # type: ignore[attr-defined]
+
+
+def test_the_console_picks_the_item_of_a_shared_code_and_confirms_a_hold(
+    server: str, browser: object, plant: str
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser
+    driver.get(server + "/")  # type: ignore[attr-defined]
+    wait = WebDriverWait(driver, 20)
+    driver.execute_script(  # type: ignore[attr-defined]
+        "localStorage.setItem('tracebot-key', arguments[0]); location.reload()", KEY
+    )
+
+    def ask(question: str) -> None:
+        box = wait.until(until.presence_of_element_located((By.ID, "question")))
+        box.clear()
+        box.send_keys(question)
+        driver.find_element(By.ID, "ask").click()  # type: ignore[attr-defined]
+
+    ask("tell me about lot 12")
+    pick = wait.until(
+        until.element_to_be_clickable((By.XPATH, "//button[text()='12: Trail Mix Bar 12-pack']"))
+    )
+    pick.click()
+    wait.until(
+        until.text_to_be_present_in_element((By.ID, "answer-text"), "Lot 12: Trail Mix Bar 12-pack")
+    )
+
+    ask("put 4480 on hold")
+    wait.until(until.text_to_be_present_in_element((By.ID, "answer-text"), "Put lot 4480"))
+    with make_engine(plant).connect() as connection:
+        asked = connection.execute(
+            text("select status from lot where lot_code = '4480'")
+        ).scalar_one()
+    driver.find_element(By.ID, "confirm").click()  # type: ignore[attr-defined]
+    wait.until(until.text_to_be_present_in_element((By.ID, "answer-text"), "is now on hold"))
+
+    with make_engine(plant).connect() as connection:
+        status = connection.execute(
+            text("select status from lot where lot_code = '4480'")
+        ).scalar_one()
+        actor = connection.execute(
+            text("select actor from audit_log where action = 'hold' order by id desc limit 1")
+        ).scalar_one()
+    assert asked != "on_hold"
+    assert (status, actor) == ("on_hold", "web:floor")

@@ -118,9 +118,7 @@ def mention(text: str, *, user: str = "U0ALICE", channel: str = "C0QA", ts: str)
     }
 
 
-def click(
-    base: str, action_id: str, value: dict[str, Any], *, user: str, channel: str, ts: str
-) -> httpx.Response:
+def click_body(action_id: str, value: dict[str, Any], *, user: str, channel: str, ts: str) -> str:
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower()},
@@ -137,17 +135,44 @@ def click(
                 "action_id": action_id,
                 "block_id": "b1",
                 "value": json.dumps(value),
-                "action_ts": str(time.time()),
+                "action_ts": f"{time.time():.6f}",
             }
         ],
     }
-    body = urlencode({"payload": json.dumps(payload)})
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def post_signed(base: str, body: str) -> httpx.Response:
     return httpx.post(
         f"{base}/slack/events",
         content=body,
         headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
         timeout=10,
     )
+
+
+def click(
+    base: str, action_id: str, value: dict[str, Any], *, user: str, channel: str, ts: str
+) -> httpx.Response:
+    return post_signed(base, click_body(action_id, value, user=user, channel=channel, ts=ts))
+
+
+def buttons_of(call: Call) -> dict[str, dict[str, Any]]:
+    """The buttons of a posted message: action id to its value."""
+    return {
+        element["action_id"]: json.loads(element["value"])
+        for block in call.params.get("blocks") or []
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+def audit_count(url: str, action: str) -> int:
+    with make_engine(url).connect() as connection:
+        count: int = connection.execute(
+            text("select count(*) from audit_log where action = :action"), {"action": action}
+        ).scalar_one()
+    return count
 
 
 def posted_to(channel: str, thread_ts: str | None = None) -> Any:
@@ -339,21 +364,18 @@ def test_a_hold_by_an_admin_is_confirmed_then_audited(
     [question] = stub.wait_for("chat.postMessage", where=posted_to("C0QA", ts))
     assert question.params["text"].startswith("Put lot `4402` (Trail Mix Bar 12-pack) on hold?")
     assert action_ids(question) == ["tb_confirm", "tb_cancel"]
-    confirm = next(
-        e for b in question.params["blocks"] if b["type"] == "actions" for e in b["elements"]
-    )
+    confirm = buttons_of(question)["tb_confirm"]
+    assert set(confirm) == {"t"}  # the button carries the pending change's token only
 
-    refused = click(
-        server, "tb_confirm", json.loads(confirm["value"]), user="U0MALLORY", channel="C0QA", ts=ts
-    )
+    refused = click(server, "tb_confirm", confirm, user="U0MALLORY", channel="C0QA", ts=ts)
     assert refused.status_code == 200
     [told] = stub.wait_for("chat.postEphemeral")
     assert told.params["user"] == "U0MALLORY" and f"<@{ADMIN}>" in told.params["text"]
 
-    click(server, "tb_confirm", json.loads(confirm["value"]), user=ADMIN, channel="C0QA", ts=ts)
+    click(server, "tb_confirm", confirm, user=ADMIN, channel="C0QA", ts=ts)
 
     [updated] = stub.wait_for("chat.update", where=lambda c: c.params.get("ts") == ts)
-    assert "4402" in updated.params["text"] and "on hold" in updated.params["text"]
+    assert updated.params["text"].startswith("*Lot `4402` is now on hold.* (audit #")
     with make_engine(plant).connect() as connection:
         actor = connection.execute(
             text("select actor from audit_log where action = 'hold' order by id desc limit 1")
@@ -362,6 +384,42 @@ def test_a_hold_by_an_admin_is_confirmed_then_audited(
             text("select status from lot where lot_code = '4402'")
         ).scalar_one()
     assert (actor, status) == (f"slack:{ADMIN}", "on_hold")
+
+
+def test_a_confirmation_clicked_three_times_changes_once(
+    server: str, stub: SlackStub, plant: str
+) -> None:
+    ts = "1700000011.000100"
+    send_event(server, event_body(mention("release 4402", user=ADMIN, ts=ts)))
+    [question] = stub.wait_for("chat.postMessage", where=posted_to("C0QA", ts))
+    body = click_body(
+        "tb_confirm", buttons_of(question)["tb_confirm"], user=ADMIN, channel="C0QA", ts=ts
+    )
+    before = audit_count(plant, "release")
+
+    for _ in range(3):  # the same signed click, delivered three times within five minutes
+        assert post_signed(server, body).status_code == 200
+    [done] = stub.wait_for("chat.update", where=lambda c: c.params.get("ts") == ts)
+    click(
+        server, "tb_confirm", buttons_of(question)["tb_confirm"], user=ADMIN, channel="C0QA", ts=ts
+    )
+    updates = stub.wait_for("chat.update", 2, where=lambda c: c.params.get("ts") == ts)
+
+    assert done.params["text"].startswith("*Lot `4402` is now released.*")
+    assert len(updates) == 2  # the replays were answered by the first update only
+    assert updates[1].params["text"].startswith(f"That was confirmed already (slack:{ADMIN}, ")
+    assert audit_count(plant, "release") == before + 1
+
+
+def test_a_photo_that_cannot_be_processed_gets_a_reply(server: str, stub: SlackStub) -> None:
+    file = stub.add_file("label.png", b"\x89PNG\r\n", "image/png") | {"size": "a lot"}
+    event = mention("", ts="1700000012.000100", channel="C0PHOTO") | {"files": [file]}
+
+    send_event(server, event_body(event))
+
+    [reply] = stub.wait_for("chat.postMessage", where=posted_to("C0PHOTO"))
+    assert reply.params["text"] == "Sorry, that did not work; it has been logged."
+    assert reply.params["thread_ts"] == "1700000012.000100"
 
 
 def qc_failure(lot: str, test: str) -> list[dict[str, str]]:
@@ -494,6 +552,22 @@ def test_the_app_home_shows_alerts_expiring_lots_and_holds(server: str, stub: Sl
     assert "QC failed on lot 5120" in json.dumps(published.params["view"])
 
 
+def test_a_thread_reply_naming_the_item_settles_a_shared_code(
+    server: str, stub: SlackStub
+) -> None:
+    ts = "1700000013.000100"
+    send_event(server, event_body(mention("tell me about lot 12", ts=ts)))
+    [asked] = stub.wait_for("chat.postMessage", where=posted_to("C0QA", ts))
+    reply = mention("the trail mix bar", ts="1700000013.000200") | {"thread_ts": ts}
+
+    send_event(server, event_body(reply))
+
+    replies = stub.wait_for("chat.postMessage", 2, where=posted_to("C0QA", ts))
+    assert asked.params["text"].startswith("Lot 12 exists for ")
+    assert asked.params["text"].endswith("Reply with the item, or its SKU.")
+    assert replies[1].params["text"].startswith("*Lot 12: Trail Mix Bar 12-pack*")
+
+
 def test_a_shared_lot_code_offers_a_button_per_item(server: str, stub: SlackStub) -> None:
     ts = "1700000020.000100"
     send_event(server, event_body(mention("what went into lot 12?", ts=ts)))
@@ -580,7 +654,7 @@ def test_the_diagram_button_uploads_an_image(server: str, stub: SlackStub) -> No
     assert stub.uploads[uploaded["id"]][:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_alert_buttons_hold_downstream_and_acknowledge(
+def test_alert_buttons_hold_downstream_recall_and_acknowledge(
     server: str, stub: SlackStub, plant: str
 ) -> None:
     httpx.post(
@@ -589,28 +663,58 @@ def test_alert_buttons_hold_downstream_and_acknowledge(
         headers={"X-API-Key": API_KEY},
     )
     [alert] = stub.wait_for("chat.postMessage", where=alerts_about("ALM-5602", "aflatoxin"))
-    buttons = {
-        e["action_id"]: json.loads(e["value"])
-        for b in alert.params["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-    }
+    buttons = buttons_of(alert)
     ts = stub.history[ALERTS][0]["ts"] if stub.history[ALERTS] else "0"
 
+    def confirmation(starts: str) -> dict[str, Any]:
+        [question] = stub.wait_for(
+            "chat.postMessage", where=lambda c: str(c.params.get("text", "")).startswith(starts)
+        )
+        return buttons_of(question)["tb_confirm"]
+
     click(server, "tb_alert_hold", buttons["tb_alert_hold"], user=ADMIN, channel=ALERTS, ts=ts)
-    [question] = stub.wait_for(
-        "chat.postMessage",
-        where=lambda c: str(c.params.get("text", "")).startswith("Put `ALM-5602`"),
+    hold = confirmation("Put lot `ALM-5602`")
+    click(server, "tb_confirm", hold, user=ADMIN, channel=ALERTS, ts=ts)
+    [held_update] = stub.wait_for(
+        "chat.update",
+        where=lambda c: (
+            c.params.get("channel") == ALERTS and "now on hold" in str(c.params.get("text"))
+        ),
     )
-    confirm = next(
-        e for b in question.params["blocks"] if b["type"] == "actions" for e in b["elements"]
-    )
-    held = json.loads(confirm["value"])["lots"]
+    with make_engine(plant).connect() as connection:
+        held = json.loads(
+            connection.execute(
+                text("select detail from audit_log where action = 'hold' order by id desc limit 1")
+            ).scalar_one()
+        )["lots"]
     assert held[0] == "ALM-5602" and len(held) > 1  # the lot and what was made from it
-    click(server, "tb_confirm", json.loads(confirm["value"]), user=ADMIN, channel=ALERTS, ts=ts)
-    stub.wait_for("chat.update", where=lambda c: "on hold" in str(c.params.get("text")))
+
+    recalls = audit_count(plant, "recall_started")
+    click(server, "tb_alert_recall", buttons["tb_alert_recall"], user=ADMIN, channel=ALERTS, ts=ts)
+    recall = confirmation("Start the recall checklist for `ALM-5602`")
+    body = click_body("tb_confirm", recall, user=ADMIN, channel=ALERTS, ts=ts)
+    for _ in range(3):
+        post_signed(server, body)
+    click(server, "tb_confirm", recall, user=ADMIN, channel=ALERTS, ts=ts)
+    stub.wait_for("chat.update", where=lambda c: "Recall started by" in str(c.params.get("text")))
+    stub.wait_for(
+        "chat.update",
+        where=lambda c: (
+            c.params.get("channel") == ALERTS
+            and "That was confirmed already" in str(c.params.get("text"))
+        ),
+    )
+    assert audit_count(plant, "recall_started") == recalls + 1
 
     click(server, "tb_alert_ack", buttons["tb_alert_ack"], user="U0ALICE", channel=ALERTS, ts=ts)
+    acknowledge = confirmation(f"Acknowledge alert #{buttons['tb_alert_ack']['alert']}")
+    with make_engine(plant).connect() as connection:
+        still_open = connection.execute(
+            text("select status from alert where id = :id"),
+            {"id": buttons["tb_alert_ack"]["alert"]},
+        ).scalar_one()
+    assert still_open == "open"  # asking changed nothing
+    click(server, "tb_confirm", acknowledge, user="U0ALICE", channel=ALERTS, ts=ts)
 
     [acknowledged] = stub.wait_for(
         "chat.update", where=lambda c: "Acknowledged by" in json.dumps(c.params.get("blocks"))
@@ -629,6 +733,7 @@ def test_alert_buttons_hold_downstream_and_acknowledge(
         ).scalar_one()
     assert tuple(status) == ("acknowledged", "slack:U0ALICE")
     assert on_hold == len(set(held))
+    assert held_update.params["text"].startswith("*Lots ")
 
 
 def test_events_are_all_or_nothing(server: str, stub: SlackStub, plant: str) -> None:

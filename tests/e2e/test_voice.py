@@ -14,6 +14,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -262,3 +263,43 @@ def test_tracebot_listen_transcribes_and_answers(plant: str, tmp_path: Path) -> 
     answer = json.loads(done.stdout)
     assert answer["transcript"] == "mock recall on lot alpha lima mike dash five five three one"
     assert (answer["intent"], answer["query"]["lots"]) == ("recall", ["ALM-5531"])
+
+
+def test_a_spoken_hold_needs_a_spoken_yes_and_is_made_once(server: str, plant: str) -> None:
+    def ask(said_aloud: str) -> dict[str, Any]:
+        response = httpx.post(
+            server + "/voice/audio",
+            params={"session": "dock-2"},
+            content=espeak(said_aloud),
+            headers={"X-API-Key": KEY},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def holds() -> list[str]:
+        with make_engine(plant).connect() as connection:
+            return list(
+                connection.execute(
+                    text("select actor from audit_log where action = 'hold' and detail like :lot"),
+                    {"lot": '%"5133"%'},
+                ).scalars()
+            )
+
+    asked = ask("put lot five one three three on hold")
+    before = holds()
+    yes = ask("yes")
+    again = ask("yes")
+
+    assert asked["transcript"] == "put lot five one three three on hold"
+    assert (asked["ok"], asked["data"]["reason"]) == (False, "confirm")
+    assert asked["speech"] == "Say yes to confirm holding lot 5 1 3 3."
+    assert before == []
+    assert (yes["ok"], yes["data"]["lots"], yes["speech"]) == (
+        True,
+        ["5133"],
+        "Lot 5 1 3 3 is now on hold.",
+    )
+    assert (again["ok"], again["intent"]) == (False, "unknown")  # nothing waits any more
+    assert holds() == ["api:intercom"]
