@@ -82,9 +82,7 @@ def test_cli_ask_sku_picks_the_item_of_a_shared_code(sqlite_url: str) -> None:
     url = demo(sqlite_url)
 
     shared = tracebot("--db", url, "ask", "tell me about lot 12", "--json")
-    picked = tracebot(
-        "--db", url, "ask", "tell me about lot 12", "--sku", "BAR-TRAIL-12", "--json"
-    )
+    picked = tracebot("--db", url, "ask", "tell me about lot 12", "--sku", "BAR-TRAIL-12", "--json")
     named = tracebot("--db", url, "ask", "tell me about trail mix bar lot 12", "--json")
 
     assert shared.returncode == 1

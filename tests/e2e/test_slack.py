@@ -552,9 +552,7 @@ def test_the_app_home_shows_alerts_expiring_lots_and_holds(server: str, stub: Sl
     assert "QC failed on lot 5120" in json.dumps(published.params["view"])
 
 
-def test_a_thread_reply_naming_the_item_settles_a_shared_code(
-    server: str, stub: SlackStub
-) -> None:
+def test_a_thread_reply_naming_the_item_settles_a_shared_code(server: str, stub: SlackStub) -> None:
     ts = "1700000013.000100"
     send_event(server, event_body(mention("tell me about lot 12", ts=ts)))
     [asked] = stub.wait_for("chat.postMessage", where=posted_to("C0QA", ts))
