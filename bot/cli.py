@@ -11,6 +11,7 @@ import getpass
 import json
 import logging
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -314,6 +315,7 @@ def ask(
     day = _today(today)
     questions = _questions(question)
     caller = _caller(user)
+    session = f"cli:{uuid.uuid4().hex}"  # this run's own conversation
     # One question reaches a small part of the plant: load only that (preload=False).
     service = TraceService.open(
         settings.database_url, admins=settings.admin_list, preload=len(questions) > 200
@@ -326,7 +328,7 @@ def ask(
             text,
             today=day,
             caller=caller,
-            conversation="cli" if conversation else None,
+            conversation=session if conversation else None,
             sku=sku,
         )
         pending = answer.data.get("confirm") if answer.data.get("reason") == "confirm" else None
@@ -452,6 +454,7 @@ def chat(
     settings = _settings(ctx, db)
     service = TraceService.open(settings.database_url, admins=settings.admin_list)
     caller = _caller(user)
+    session = f"chat:{uuid.uuid4().hex}"  # a "yes" here confirms only what this chat asked
     stdout.print("Ask about a lot, for example: who got lot 4471?  (empty line to leave)")
     while True:
         try:
@@ -460,7 +463,7 @@ def chat(
             break
         if not text:
             break
-        answer = service.ask(text, today=_today(today), caller=caller, conversation="chat")
+        answer = service.ask(text, today=_today(today), caller=caller, conversation=session)
         stdout.print(to_rich(answer.text), highlight=False)
 
 

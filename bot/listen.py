@@ -21,9 +21,6 @@ from trace_engine.model import Answer
 
 __all__ = ["Hearing", "SpeechError", "speak"]
 
-CODES = 3000
-"""Lots the recogniser knows by name: the most recent ones."""
-
 
 class Hearing:
     """Transcribes spoken questions for one plant and has the service answer them."""
@@ -38,7 +35,7 @@ class Hearing:
     def listener(self) -> Listener:
         """The recogniser for the plant as it is now (rebuilt when lots or names change)."""
         names = self.service.gazetteer()  # the parties and items people name, kept current
-        codes = self.service.recent_codes(CODES)
+        codes = self.service.recent_codes()  # the lots a heard code may stand for
         with self._lock:
             if self._listener is None or names is not self._names or codes != self._codes:
                 self._listener = Listener(codes, names.parties, names.items)

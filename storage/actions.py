@@ -114,9 +114,9 @@ def request_action(
 ) -> Pending:
     """Store a change waiting for its confirmation; return it with its new token.
 
-    An earlier request of the same conversation leaves it (``detach``): a "yes"
-    there confirms only the last question asked, while its own button or token
-    still works.
+    An earlier request of the same person in the conversation leaves it
+    (``detach``): a "yes" there confirms only the last question they asked, while
+    the earlier one's own button or token still works.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -134,7 +134,7 @@ def request_action(
     )
     with make_engine(url).begin() as connection:
         if conversation is not None:
-            _detach(connection, conversation)
+            _detach(connection, conversation, requested_by)
         connection.execute(
             insert(PENDING),
             {
@@ -152,17 +152,21 @@ def request_action(
     return pending
 
 
-def detach(url: str, *, conversation: str) -> int:
-    """Let no later "yes" in ``conversation`` confirm what it asked before; the
-    tokens still work. Returns how many pending actions left it."""
+def detach(url: str, *, conversation: str, requested_by: str) -> int:
+    """Let no later "yes" of ``requested_by`` in ``conversation`` confirm what they
+    asked before; the tokens still work. Returns how many pending actions left it."""
     with make_engine(url).begin() as connection:
-        return _detach(connection, conversation)
+        return _detach(connection, conversation, requested_by)
 
 
-def _detach(connection: Connection, conversation: str) -> int:
+def _detach(connection: Connection, conversation: str, requested_by: str) -> int:
     result = connection.execute(
         update(PENDING)
-        .where(PENDING.c.conversation == conversation, PENDING.c.used_at.is_(None))
+        .where(
+            PENDING.c.conversation == conversation,
+            PENDING.c.requested_by == requested_by,
+            PENDING.c.used_at.is_(None),
+        )
         .values(conversation=None)
     )
     return int(result.rowcount or 0)
@@ -175,16 +179,16 @@ def get_pending(url: str, token: str) -> Pending | None:
     return _pending(row) if row else None
 
 
-def find_pending(url: str, *, conversation: str, now: datetime | None = None) -> Pending | None:
-    """The change this conversation is waiting to confirm, if one is open and unexpired."""
-    moment = now or utc_now()
+def find_pending(url: str, *, conversation: str, requested_by: str) -> Pending | None:
+    """The change ``requested_by`` asked last in this conversation and has not
+    confirmed, cancelled or left; expired or not (confirming says so)."""
     with make_engine(url).connect() as connection:
         row = connection.execute(
             select(PENDING)
             .where(
                 PENDING.c.conversation == conversation,
+                PENDING.c.requested_by == requested_by,
                 PENDING.c.used_at.is_(None),
-                PENDING.c.expires_at > moment,
             )
             .order_by(PENDING.c.created_at.desc())
             .limit(1)
@@ -211,8 +215,9 @@ def _take(
         .where(PENDING.c.token == token, PENDING.c.used_at.is_(None))
         .values(used_at=moment, used_by=actor, outcome=outcome)
     ).rowcount
-    if not taken:  # another confirmation won the race
-        return Applied("used", pending)
+    if not taken:  # another confirmation won the race: say what it did
+        row = connection.execute(select(PENDING).where(PENDING.c.token == token)).first()
+        return Applied("used", _pending(row) if row else pending)
     return Applied("taken", pending)
 
 
@@ -266,8 +271,7 @@ def _apply_hold(connection: Connection, pending: Pending, actor: str, moment: da
         ).scalars()
     )
     reason = str(pending.detail.get("reason") or f"asked: {pending.action}")
-    # Plant events (holds) are naive plant-local times; the server's clock stands for it.
-    local = datetime.now()
+    local = moment  # hold times are naive UTC, as the events API records them
     if hold:
         placing = [lot_id for lot_id in ids if lot_id not in open_holds]
         if placing:

@@ -325,13 +325,15 @@ class Genealogy:
 
     def descendants(self, ids: Collection[int]) -> set[int]:
         """Ids of every lot made from any of ``ids``, at any depth (``nx.descendants``)."""
-        self._reach(ids, downstream=True)
-        return _reachable(self.graph._succ, ids)
+        with self._lock:  # re-entrant: the queries below call it holding the lock
+            self._reach(ids, downstream=True)
+            return _reachable(self.graph._succ, ids)
 
     def ancestors(self, ids: Collection[int]) -> set[int]:
         """Ids of every lot that went into any of ``ids``, at any depth (``nx.ancestors``)."""
-        self._reach(ids, downstream=False)
-        return _reachable(self.graph._pred, ids)
+        with self._lock:
+            self._reach(ids, downstream=False)
+            return _reachable(self.graph._pred, ids)
 
     def downstream(self, lots: LotRef, *, sku: str | None = None) -> Downstream:
         """Every lot made from ``lots`` at any depth, their shipments and customers."""

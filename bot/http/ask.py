@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from starlette.concurrency import run_in_threadpool
 
-from bot.http.deps import Reader, Service, Writer
+from bot.http.deps import Reader, Service, Writer, conversation
 from bot.http.errors import ApiError
 from trace_engine.model import Answer
 
@@ -31,11 +31,6 @@ REFUSED = {
     "expired": (410, "expired"),
     "unknown confirmation": (404, "unknown_confirmation"),
 }
-
-
-def conversation(who: Any, session: str | None) -> str | None:
-    """The conversation key of a session: one per caller and session id."""
-    return f"{who.key}:{session}" if session else None
 
 
 @router.get("/api/ask")

@@ -21,7 +21,7 @@ from bot.http.errors import ApiError
 from bot.service import Caller, TraceService
 from bot.settings import Settings
 
-__all__ = ["Reader", "Service", "Writer", "service_factory"]
+__all__ = ["Reader", "Service", "Writer", "conversation", "service_factory"]
 
 ANONYMOUS = "anonymous"
 
@@ -66,6 +66,13 @@ def _caller(request: Request, api_key: str | None, client: str | None, *, write:
         if hmac.compare_digest(secret.encode(), api_key.encode()):
             return Caller(channel, name)
     raise ApiError(403, "bad_api_key", "That API key is not valid.")
+
+
+def conversation(who: Caller, session: object, *, default: str | None = None) -> str | None:
+    """The conversation of a caller's session: one per caller and session id
+    (``default`` names the one a caller has when it names no session)."""
+    name = session if isinstance(session, str) and session else default
+    return f"{who.key}:{name}" if name else None
 
 
 def _reader(

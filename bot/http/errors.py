@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from bot.export import DiagramError
-from bot.service import DatabaseUnavailable, EpcisError, SchemaOutdated
+from bot.service.errors import DatabaseUnavailable, EpcisError, SchemaOutdated
 from intents.speech import SpeechError
 from trace_engine import AmbiguousLot, TraceError
 

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from bot.http.deps import Reader, Service
+from bot.http.deps import Reader, Service, conversation
 from bot.http.errors import ApiError
 from bot.service import Caller, TraceService
 from bot.settings import Settings
@@ -39,6 +39,9 @@ __all__ = ["first_sentence_words", "voice_routes"]
 
 log = logging.getLogger(__name__)
 
+INTERCOM = "voice"
+"""The conversation an intercom or recorder has when it names no session: one per key,
+so a spoken "yes" confirms the hold it asked just before."""
 MAX_AUDIO = 10 * 1024 * 1024
 HINT_WORDS = (
     "who got lot, what went into lot, where did lot, mock recall, recall, expire, expiring, "
@@ -83,21 +86,25 @@ def voice_routes(
             raise ApiError(403, "bad_signature", "The request is not signed by Twilio.")
         return form
 
-    def listen(response: VoiceResponse, service: TraceService, prompt: str | None) -> Response:
-        names = service.gazetteer()
+    def listen(response: VoiceResponse, hints: str, prompt: str | None) -> Response:
         gather = Gather(
             input="speech",
             action="/voice/twilio/answer",
             method="POST",
             speech_timeout="auto",
             language="en-US",
-            hints=", ".join([HINT_WORDS, *names.parties, *names.items])[:4000],
+            hints=hints[:4000],
             action_on_empty_result=True,
         )
         if prompt:
             gather.say(prompt)
         response.append(gather)
         return twiml(response)
+
+    def hints(service: TraceService) -> str:
+        """What people say here: the intent words, then the plant's parties and items."""
+        names = service.gazetteer()
+        return ", ".join([HINT_WORDS, *names.parties, *names.items])
 
     def twiml(response: VoiceResponse) -> Response:
         return Response(str(response), media_type="application/xml")
@@ -112,14 +119,18 @@ def voice_routes(
     async def incoming(request: Request) -> Response:
         """A call comes in: greet and listen."""
         await signed_form(request)
-        service = await run_in_threadpool(request.app.state.service)
-        return listen(VoiceResponse(), service, GREETING)
+        try:
+            service = await run_in_threadpool(request.app.state.service)
+            said = await run_in_threadpool(hints, service)
+        except Exception:  # the database is away: greet anyway, with the intent words
+            log.warning("no plant names for the call's hints", exc_info=True)
+            said = HINT_WORDS
+        return listen(VoiceResponse(), said, GREETING)
 
     @router.post("/voice/twilio/answer")
     async def answer(request: Request) -> Response:
         """What the caller said: answer it, then listen again."""
         form = await signed_form(request)
-        service = await run_in_threadpool(request.app.state.service)
         heard = form.get("SpeechResult", "").strip()
         caller = Caller("phone", form.get("From") or "unknown")
         call = f"phone:{form.get('CallSid', '')}"
@@ -127,17 +138,19 @@ def voice_routes(
             return goodbye("I didn't hear anything. Goodbye.")
         if BYE.match(heard):
             return goodbye("Goodbye.")
-        if TO_SLACK.search(heard):
-            last = service.last_answer(call)
-            if last is None:
-                said = "There is no answer to send yet. Ask me something first."
-            elif to_slack is None:
-                said = "Slack is not set up here."
-            else:
-                sent = await to_slack(f"From a call ({caller.id}):\n{last.text}")
-                said = "Sent to Slack." if sent else "Slack did not take it; try again later."
-            return listen(VoiceResponse(), service, f"{said} {AGAIN}")
         try:
+            service = await run_in_threadpool(request.app.state.service)
+            said = await run_in_threadpool(hints, service)
+            if TO_SLACK.search(heard):
+                last = service.last_answer(call)
+                if last is None:
+                    spoken = "There is no answer to send yet. Ask me something first."
+                elif to_slack is None:
+                    spoken = "Slack is not set up here."
+                else:
+                    sent = await to_slack(f"From a call ({caller.id}):\n{last.text}")
+                    spoken = "Sent to Slack." if sent else "Slack did not take it; try again later."
+                return listen(VoiceResponse(), said, f"{spoken} {AGAIN}")
             reply = await run_in_threadpool(
                 service.hear,
                 heard,
@@ -148,11 +161,16 @@ def voice_routes(
             )
         except Exception:  # the caller must hear something, whatever failed
             log.exception("a call's question could not be answered")
-            said = "Sorry, I can't reach the plant's records right now. Please try again shortly."
-            return listen(VoiceResponse(), service, said)
-        waiting = reply.data.get("reason") in ("confirm", "not heard clearly")
-        prompt = reply.speech if waiting else f"{reply.speech} {AGAIN}"
-        return listen(VoiceResponse(), service, prompt)
+            spoken = "Sorry, I can't reach the plant's records right now. Please try again shortly."
+            return listen(VoiceResponse(), HINT_WORDS, spoken)
+        # A question back (confirm, say again, which item) waits for its answer alone.
+        waiting = reply.data.get("reason") in (
+            "confirm",
+            "not heard clearly",
+            "ambiguous",
+            "unclear",
+        )
+        return listen(VoiceResponse(), said, reply.speech if waiting else f"{reply.speech} {AGAIN}")
 
     hearing: list[Any] = []
     hearing_lock = threading.Lock()
@@ -164,7 +182,10 @@ def voice_routes(
             if not hearing:
                 hearing.append(Hearing(service))
         return hearing[0].answer(
-            wav, today=date.today(), caller=who, conversation=_conversation(who, session)
+            wav,
+            today=date.today(),
+            caller=who,
+            conversation=conversation(who, session, default=INTERCOM),
         )
 
     @router.post("/voice/audio")
@@ -205,17 +226,12 @@ def voice_routes(
             text,
             today=date.today(),
             caller=who,
-            conversation=_conversation(who, body.get("session")),
+            conversation=conversation(who, body.get("session"), default=INTERCOM),
             confidence=float(confidence) if isinstance(confidence, int | float) else None,
         )
         return reply.as_dict()
 
     return router
-
-
-def _conversation(who: Caller, session: object) -> str:
-    """An intercom or recorder is one conversation per key, or per session it names."""
-    return f"{who.key}:voice" + (f":{session}" if isinstance(session, str) and session else "")
 
 
 def _float(value: str | None, default: float) -> float:

@@ -28,10 +28,12 @@ YES = re.compile(
 )
 """A reply that confirms what was asked (and says nothing else)."""
 NO = re.compile(
-    r"^\s*(?:no|nope|cancel|stop|don't|do not|negative|never mind|nevermind|abort)\b[\s\w.!,']{0,30}$",
+    r"^\s*(?:no|nope|cancel|stop|don't|do not|negative|never mind|nevermind|abort)\b"
+    r"(?:[\s,.!]+[a-z']+){0,3}[\s.!]*$",
     re.I,
 )
-"""A reply that cancels what was asked."""
+"""A reply that cancels what was asked: "no", "no thanks", "cancel that" (a reply that
+names a lot, "no, I meant lot 4480", is a new question, not a cancellation)."""
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.render.speech import render_speech, spell
 from bot.render.text import HELP, render_text
-from bot.service.alerts import AlertDesk
 from bot.service.caller import Caller
 from bot.service.conversation import NO, YES, Ambiguity, Conversations
 from bot.service.scan import ScanResult, scan
@@ -37,6 +36,7 @@ from intents.model import LOT_INTENTS, Intent
 from intents.text import Gazetteer, clarifying_question, parse
 from storage import load_genealogy
 from storage.actions import (
+    ACTIONS,
     Applied,
     apply_action,
     cancel_action,
@@ -47,12 +47,14 @@ from storage.actions import (
 from storage.actions import request_action as store_request
 from storage.errors import DatabaseUnavailable
 from storage.importers import ImportReport
-from storage.outbox import claim_event
 from storage.writes import holds_in_place, recent_lot_codes
 from trace_engine import AmbiguousLot, Genealogy, TraceError
 from trace_engine.errors import UnknownLot
 from trace_engine.genealogy import plain_code
 from trace_engine.model import Answer, Candidate, HoldChange, to_data
+
+if TYPE_CHECKING:
+    from bot.service.alerts import AlertDesk
 
 __all__ = ["CONFIDENCE_FLOOR", "CONFIRM_FOR", "EXPIRY_DAYS", "TraceService"]
 
@@ -69,8 +71,6 @@ RECENT_CODES = 3000
 NEAREST = 60
 """How alike (0-100) a heard code must be to a real one to stand for it."""
 APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged."
-CHANGES = ("hold", "release", "recall", "acknowledge")
-"""The changes of state, each confirmed before it is made."""
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
 
 
@@ -251,18 +251,26 @@ class TraceService:
         self, text: str, today: date, caller: Caller | None, conversation: str
     ) -> Answer | None:
         """The answer to a reply that settles what the conversation asked, if it is one."""
-        pending = find_pending(self.database_url, conversation=conversation)
-        if pending is not None:
+        pending = None
+        if caller is not None:  # only the person who asked confirms by "yes"
+            pending = find_pending(
+                self.database_url, conversation=conversation, requested_by=caller.key
+            )
+        if pending is not None and caller is not None:
             if YES.match(text):
                 return self.confirm(pending.token, today=today, caller=caller)
             if NO.match(text):
                 return self.cancel(pending.token, caller=caller)
             # Anything else moves on: a later "yes" must not confirm a stale question
             # (its button or token still does).
-            detach(self.database_url, conversation=conversation)
+            detach(self.database_url, conversation=conversation, requested_by=caller.key)
         ambiguity = self.conversations.get(conversation).ambiguity
         if ambiguity is not None:
-            chosen = _pick(ambiguity.candidates, text)
+            chosen = (
+                _pick(ambiguity.candidates, text, ordinals=True)
+                if _names_only(ambiguity, text)
+                else None
+            )
             self.conversations.update(conversation, ambiguity=None)
             if chosen is not None:
                 return self.answer(
@@ -283,9 +291,13 @@ class TraceService:
         """
         self.gazetteer()
         skus: dict[str, str] = self._names["skus"]
-        for token in re.findall(r"[A-Za-z0-9][\w\-./]*", text):
+        for said in re.findall(r"[A-Za-z0-9][\w\-./]*", text):
+            token = said.rstrip(".")  # "GRAN-HA." ends a sentence
             sku = skus.get(token.upper())
-            coded = token.isupper() or any(c.isdigit() or c in "-./" for c in token)
+            # A number is a quantity or a lot ("100 cases"), never taken for a SKU.
+            coded = not token.isdigit() and (
+                token.isupper() or any(c.isdigit() or c in "-./" for c in token)
+            )
             if sku is None or not coded or _is_lot(self.genealogy, token):
                 continue
             stripped = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", text)
@@ -370,12 +382,15 @@ class TraceService:
                 )
             result = self._dispatch(intent, today, sku=sku)
         except AmbiguousLot as err:
-            self.conversations.update(conversation, ambiguity=Ambiguity(intent, err.candidates))
-            candidates = [{"lot": c.lot, "item": c.item, "sku": c.sku} for c in err.candidates]
+            # The question as it will be asked again: a heard code stands for the shared one.
+            asked = replace(intent, lots=self._as_asked(intent.lots, err.code))
+            self.conversations.update(conversation, ambiguity=Ambiguity(asked, err.candidates))
             text = str(err)
             if conversation is not None:
                 text += " Reply with the item, or its SKU."
-            return _answer(name, query, text, str(err), candidates=candidates)
+            return _answer(
+                name, query, text, str(err), reason="ambiguous", candidates=_candidates(err)
+            )
         except TraceError as err:
             return _answer(name, query, str(err), reason=str(err))
         lots = list(intent.lots)
@@ -406,7 +421,7 @@ class TraceService:
             try:
                 real.append(self.genealogy.match_code(code, sku=sku))
             except AmbiguousLot as err:
-                chosen = _pick(err.candidates, said) if sku is None else None
+                chosen = _pick(err.candidates, said, ordinals=False) if sku is None else None
                 if chosen is None:
                     raise
                 sku = chosen.sku
@@ -419,6 +434,10 @@ class TraceService:
                 real.append(self.genealogy.match_code(nearest, sku=sku))
                 notes.append(f"I heard “{code}” and took it for lot {nearest}.")
         return tuple(real), sku
+
+    def _as_asked(self, lots: tuple[str, ...], shared: str) -> tuple[str, ...]:
+        """``lots`` with a code that names no lot (a heard one) replaced by ``shared``."""
+        return tuple(code if _is_lot(self.genealogy, code) else shared for code in lots)
 
     def _nearest(self, heard: str) -> str | None:
         """The recent real lot code closest to a heard one, if one is close enough."""
@@ -489,7 +508,7 @@ class TraceService:
         answer's ``data.confirm`` carries the token that ``confirm`` takes; in
         ``conversation`` a plain "yes" confirms it too.
         """
-        if action not in CHANGES:
+        if action not in ACTIONS:
             raise ValueError(f"unknown change {action!r}")
         query = {"intent": action, "lots": list(lots)}
         refusal = self._refusal(action, caller, query)
@@ -499,14 +518,14 @@ class TraceService:
             try:
                 ids = list(dict.fromkeys(self.genealogy.resolve(code, sku=sku) for code in lots))
                 if downstream and ids:
-                    scope = self.genealogy.recall([self.genealogy.code(i) for i in ids])
-                    more = [self.genealogy.resolve(code) for code in scope.affected_lots]
-                    ids = list(dict.fromkeys([*ids, *more]))
+                    below = self.genealogy.descendants(ids) - set(ids)
+                    ids += sorted(below, key=self.genealogy.code)
                 codes = [self.genealogy.code(lot_id) for lot_id in ids]
                 items = [self.genealogy.item(self.genealogy.lot(i).item_id).name for i in ids]
             except AmbiguousLot as err:
-                candidates = [{"lot": c.lot, "item": c.item, "sku": c.sku} for c in err.candidates]
-                return _answer(action, query, str(err), candidates=candidates)
+                return _answer(
+                    action, query, str(err), reason="ambiguous", candidates=_candidates(err)
+                )
             except TraceError as err:
                 return _answer(action, query, str(err), reason=str(err))
             assert caller is not None  # _refusal lets no one else through
@@ -545,11 +564,17 @@ class TraceService:
             message = (
                 f"No one may {verb} yet: an administrator must list people in TRACEBOT_ADMINS."
             )
-            return _answer(action, query, message, reason=message, refused=True)
+            return _answer(action, query, message, reason=message, refused=True, verb=verb)
         if not self.may_change(caller):
             message = f"Only {', '.join(self.admins)} may {verb}. Ask one of them."
             return _answer(
-                action, query, message, f"Sorry, you may not {verb}.", reason=message, refused=True
+                action,
+                query,
+                message,
+                f"Sorry, you may not {verb}.",
+                reason=message,
+                refused=True,
+                verb=verb,
             )
         return None
 
@@ -569,14 +594,23 @@ class TraceService:
                 return refusal
             assert caller is not None
             applied = apply_action(self.database_url, token, actor=caller.key)
-            if applied.state == "done":
+        if applied.state == "done":
+            try:
                 self.genealogy.refresh()
+            except Exception:  # the change is written: say so; the next question catches up
+                log.warning("could not refresh the genealogy after %s", token, exc_info=True)
         return _outcome(applied, caller)
 
     def cancel(self, token: str, *, caller: Caller | None) -> Answer:
-        """Drop a pending change; nothing is written."""
-        actor = caller.key if caller else "unknown"
+        """Drop a pending change (for those who may confirm it); nothing is written."""
         with _database(self.database_url):
+            pending = get_pending(self.database_url, token)
+            if pending is not None:
+                query = {"intent": pending.action, "lots": list(pending.lots)}
+                refusal = self._refusal(pending.action, caller, query)
+                if refusal is not None:
+                    return refusal
+            actor = caller.key if caller else "unknown"
             applied = cancel_action(self.database_url, token, actor=actor)
         return _outcome(applied, caller)
 
@@ -643,6 +677,8 @@ class TraceService:
 
     def outbox(self) -> AlertDesk:
         """The stored alerts on their way to the alert channel."""
+        from bot.service.alerts import AlertDesk
+
         return AlertDesk(self)
 
     def scan(self, data: bytes, *, today: date) -> ScanResult:
@@ -653,6 +689,8 @@ class TraceService:
     def first_time(self, key: str) -> bool:
         """True the first time ``key`` (a Slack event, message, file or click) is seen,
         across processes and restarts; False ever after."""
+        from storage.outbox import claim_event
+
         with _database(self.database_url):
             return claim_event(self.database_url, key)
 
@@ -703,22 +741,49 @@ def _is_lot(genealogy: Genealogy, code: str) -> bool:
     return True
 
 
-def _pick(candidates: Sequence[Candidate], said: str) -> Candidate | None:
-    """The one candidate whose SKU or item the words name, if exactly one is named.
+def _names_only(ambiguity: Ambiguity, reply: str) -> bool:
+    """Whether a reply could be naming one of the items, and is no new question: a few
+    words, and no code or number but those of the lot and its items.
+
+    Example:
+        >>> bar = Candidate("12", "Trail Mix Bar 12-pack", "BAR-TRAIL-12")
+        >>> asked = Ambiguity(Intent("lot_info", ("12",)), (bar,))
+        >>> _names_only(asked, "the trail mix bar 12-pack"), _names_only(asked, "who got 4471")
+        (True, False)
+    """
+    known = {ambiguity.intent.lots[0].lower()} if ambiguity.intent.lots else set()
+    for candidate in ambiguity.candidates:
+        known |= {candidate.lot.lower(), candidate.sku.lower()}
+        known |= set(re.findall(r"[a-z0-9][a-z0-9\-]*", candidate.item.lower()))
+    words = re.findall(r"[a-z0-9][a-z0-9\-]*", reply.lower())
+    coded = [w for w in words if any(c.isdigit() for c in w) and w not in known]
+    return 0 < len(words) <= 8 and not coded
+
+
+def _candidates(err: AmbiguousLot) -> list[dict[str, Any]]:
+    """The lots a shared code may mean, as ``data.candidates``."""
+    return [to_data(candidate) for candidate in err.candidates]
+
+
+def _pick(
+    candidates: Sequence[Candidate], said: str, *, ordinals: bool = False
+) -> Candidate | None:
+    """The one candidate whose SKU or item the words name, if exactly one is named
+    (with ``ordinals``, a reply may say "the second one").
 
     Example:
         >>> bar = Candidate("12", "Trail Mix Bar 12-pack", "BAR-TRAIL-12")
         >>> granola = Candidate("12", "Honey Almond Granola", "GRAN-HA")
         >>> _pick([bar, granola], "the trail mix bar").sku
         'BAR-TRAIL-12'
-        >>> _pick([bar, granola], "second one").sku, _pick([bar, granola], "lot 12")
+        >>> _pick([bar, granola], "second one", ordinals=True).sku, _pick([bar, granola], "lot 12")
         ('GRAN-HA', None)
     """
     words = re.findall(r"[a-z0-9][a-z0-9\-]*", said.lower())
     for candidate in candidates:
         if candidate.sku.lower() in words:
             return candidate
-    for word in words:
+    for word in words if ordinals else ():
         if word in ORDINALS and ORDINALS[word] < len(candidates):
             return candidates[ORDINALS[word]]
     named = [w for w in words if len(w) >= 3 and not w.isdigit()]

@@ -23,8 +23,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.service import AlertDesk, OutgoingAlert, TraceService
-from bot.service.alerts import DIGEST_DAYS
+from bot.service import TraceService
+from bot.service.alerts import DIGEST_DAYS, AlertDesk, OutgoingAlert
 from bot.settings import Settings
 from bot.slack.blocks import alert_blocks
 

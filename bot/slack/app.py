@@ -213,7 +213,9 @@ class SlackBot:
             await self._photos(client, event["files"], channel=channel, thread_ts=thread_ts or ts)
             if not _words(event.get("text", "")):
                 return
-        answer = await self._answer(event.get("text", ""), user=event.get("user"), conversation=key)
+        # The words without the mention: "<@TraceBot> yes" is a "yes".
+        text = _words(event.get("text", "")) or "help"
+        answer = await self._answer(text, user=event.get("user"), conversation=key)
         await self._post(client, channel, answer, thread_ts=thread_ts)
 
     async def _on_message(self, event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -237,7 +239,12 @@ class SlackBot:
         channel = event.get("channel_id", "")
         if not channel.startswith("D") or not event.get("file_id"):
             return
-        info = await client.files_info(file=event["file_id"])
+        try:
+            info = await client.files_info(file=event["file_id"])
+        except Exception as err:  # the photo still gets a reply
+            log.exception("could not look up the shared file %s", event["file_id"])
+            await self._post(client, channel, _failure(err), thread_ts=None)
+            return
         await self._photos(client, [info["file"]], channel=channel, thread_ts=None)
 
     async def _on_command(
@@ -416,9 +423,13 @@ class SlackBot:
         elif action_id in ("tb_confirm", "tb_cancel"):
             await self._settle(client, action_id, payload, caller, channel, thread_ts, message_ts)
 
-    async def _refuse(self, client: AsyncWebClient, channel: str, user: str, what: str) -> None:
+    async def _refuse(
+        self, client: AsyncWebClient, channel: str, user: str, answer: Answer
+    ) -> None:
+        """Tell only the person who clicked that they may not: the admins, as mentions."""
         service = await asyncio.to_thread(self.service)
         admins = ", ".join(f"<@{admin}>" for admin in service.admins) or "nobody yet"
+        what = answer.data.get("verb", "do that")
         await client.chat_postEphemeral(
             channel=channel, user=user, text=f"Only {admins} may {what}. Ask one of them."
         )
@@ -454,8 +465,7 @@ class SlackBot:
                 downstream=action_id == "tb_alert_hold",
             )
         if answer.data.get("refused"):
-            what = {"hold": "place holds"}.get(answer.intent, "start a recall")
-            await self._refuse(client, channel, caller.id, what)
+            await self._refuse(client, channel, caller.id, answer)
             return
         await self._post(client, channel, answer, thread_ts=thread_ts)
 
@@ -476,24 +486,34 @@ class SlackBot:
         else:
             answer = await self._call("cancel", token, caller=caller)
         if answer.data.get("refused"):
-            what = {"hold": "place holds", "release": "release holds"}.get(
-                answer.intent, "start a recall"
-            )
-            await self._refuse(client, channel, caller.id, what)
+            await self._refuse(client, channel, caller.id, answer)
+            return
+        if answer.data.get("reason") in ("already used", "expired", "unknown confirmation"):
+            # Nothing changed now: tell the one who clicked, and keep the message saying
+            # what the first click did.
+            await client.chat_postEphemeral(channel=channel, user=caller.id, text=answer.text)
             return
         if answer.intent == "recall" and answer.data.get("status") == "recall_started":
             answer = replace(answer, text=f"Recall started by <@{caller.id}>.\n{answer.text}")
-        if message_ts:
+        try:
+            if not message_ts:
+                raise LookupError("the click came from no message")
             await client.chat_update(
                 channel=channel,
                 ts=message_ts,
                 text=answer.text[:3000],
                 blocks=answer_blocks(answer, as_of=datetime.now(UTC)),
             )
-        else:
+        except Exception:  # the change is made: say so in the thread however Slack fails
+            log.warning("could not update the confirmation message", exc_info=True)
             await self._post(client, channel, answer, thread_ts=thread_ts)
         if answer.intent == "acknowledge" and answer.data.get("status") == "acknowledged":
-            await self._mark_acknowledged(client, int(answer.data["alert"]), caller.id)
+            try:
+                await self._mark_acknowledged(client, int(answer.data["alert"]), caller.id)
+            except Exception:
+                log.warning(
+                    "could not mark alert %s acknowledged", answer.data["alert"], exc_info=True
+                )
 
     async def _mark_acknowledged(self, client: AsyncWebClient, alert_id: int, user: str) -> None:
         """The alert's own message says who acknowledged it and loses its buttons."""

@@ -175,6 +175,48 @@ def test_yes_in_the_conversation_confirms_and_no_cancels(plant: str) -> None:
     assert lot_status(plant, "4471") == "on_hold"
 
 
+def test_only_the_person_who_asked_confirms_by_yes(plant: str) -> None:
+    bot = service(plant, admins=("U_ADMIN", "U_LEAD"))
+    lead = Caller("slack", "U_LEAD")
+
+    bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN, conversation="C1:3.1")
+    bot.ask("put B-1 on hold", today=TODAY, caller=lead, conversation="C1:3.1")
+    mine = bot.ask("yes", today=TODAY, caller=ADMIN, conversation="C1:3.1")
+
+    assert (mine.ok, mine.data["lots"]) == (True, ["4471"])  # not the B-1 the lead asked
+    assert lot_status(plant, "B-1") != "on_hold"
+
+
+def test_a_cancel_by_someone_not_listed_is_refused(plant: str) -> None:
+    bot = service(plant)
+    token = bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN).data["confirm"]["token"]
+
+    refused = bot.cancel(token, caller=Caller("slack", "U_OTHER"))
+    done = bot.confirm(token, caller=ADMIN)
+
+    assert refused.data.get("refused") and done.ok
+
+
+def test_no_with_a_lot_is_a_new_question_and_a_late_yes_says_expired(plant: str) -> None:
+    bot = service(plant)
+    bot.ask("put 4471 on hold", today=TODAY, caller=ADMIN, conversation="chat-2")
+    corrected = bot.ask("no, I meant lot B-1", today=TODAY, caller=ADMIN, conversation="chat-2")
+    bot.confirm_for = timedelta(seconds=-1)
+    bot.ask("put B-1 on hold", today=TODAY, caller=ADMIN, conversation="chat-2")
+    late = bot.ask("yes", today=TODAY, caller=ADMIN, conversation="chat-2")
+
+    assert corrected.query["lots"] == ["B-1"] and corrected.data.get("status") != "cancelled"
+    assert (late.ok, late.data["reason"]) == (False, "expired")
+    assert audit_rows(plant) == []
+
+
+def test_an_ordinal_in_a_question_picks_no_item(plant: str) -> None:
+    answer = service(plant).ask("who got the first shipment of lot 12?", today=TODAY)
+
+    assert not answer.ok and answer.data["reason"] == "ambiguous"
+    assert [c["sku"] for c in answer.data["candidates"]] == ["GRAN", "BAR"]
+
+
 def test_another_question_before_yes_leaves_only_the_token_to_confirm(plant: str) -> None:
     bot = service(plant)
 
@@ -217,6 +259,15 @@ def test_a_reply_naming_the_item_settles_a_shared_code(plant: str) -> None:
         ["12"],
         "GRAN",
     )
+
+
+def test_a_new_question_after_a_shared_code_is_answered_as_asked(plant: str) -> None:
+    bot = service(plant)
+
+    bot.ask("what went into lot 12?", today=TODAY, conversation="C1:2.1")
+    other = bot.ask("who got the honey lot R-HON-1?", today=TODAY, conversation="C1:2.1")
+
+    assert (other.intent, other.query["lots"]) == ("trace_forward", ["R-HON-1"])
 
 
 def test_a_heard_code_taken_for_a_real_one_is_said_in_text_and_speech(plant: str) -> None:
@@ -367,3 +418,24 @@ def test_ask_a_tied_question_gets_a_question_back(plant: str) -> None:
         "options"
     ] == ["trace_backward", "trace_forward"]
     assert answer.text == answer.data["clarify"] and "4471" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("reply", "confirms", "cancels"),
+    [
+        ("yes", True, False),
+        ("Yes please.", True, False),
+        ("ok, go ahead", True, False),
+        ("yes put 4480 on hold", False, False),
+        ("no", False, True),
+        ("no thanks", False, True),
+        ("cancel that", False, True),
+        ("no, I meant lot 4480", False, False),
+        ("nope what about lot 12", False, False),
+        ("nothing else", False, False),
+    ],
+)
+def test_replies_that_confirm_or_cancel(reply: str, confirms: bool, cancels: bool) -> None:
+    from bot.service.conversation import NO, YES
+
+    assert (bool(YES.match(reply)), bool(NO.match(reply))) == (confirms, cancels)
