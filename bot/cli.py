@@ -507,18 +507,22 @@ def listen_command(
     today: TodayOption = None,
     user: UserOption = None,
 ) -> None:
-    """Transcribe spoken questions offline (pocketsphinx) and answer them."""
+    """Transcribe spoken questions offline (pocketsphinx) and answer them, in order, as
+    one conversation (a recorded "yes" confirms the hold recorded before it)."""
     from bot.listen import Hearing, SpeechError
     from bot.service import TraceService
 
     settings = _settings(ctx, db)
     service = TraceService.open(settings.database_url, admins=settings.admin_list, preload=False)
     hearing = Hearing(service)
+    caller = _caller(user)
+    # The recordings are one conversation: "put 4471 on hold" then "yes" holds it.
+    session = f"listen:{uuid.uuid4().hex}"
     failed = 0
     for recording in recordings:
         try:
             answer = hearing.answer(
-                recording.read_bytes(), today=_today(today), caller=_caller(user)
+                recording.read_bytes(), today=_today(today), caller=caller, conversation=session
             )
         except OSError as err:
             raise Failure(f"Cannot read {recording}: {err.strerror}") from err

@@ -528,6 +528,9 @@ class TraceService:
                 )
             except TraceError as err:
                 return _answer(action, query, str(err), reason=str(err))
+            status = {"hold": "on_hold", "release": "released"}.get(action)
+            if status and all(self.genealogy.lot(i).status == status for i in ids):
+                return _unchanged(action, query | {"lots": codes}, codes, status, {})
             assert caller is not None  # _refusal lets no one else through
             pending = store_request(
                 self.database_url,
@@ -827,6 +830,17 @@ def _question(
     return f"Acknowledge {subject}?{how}", f"Say yes to confirm acknowledging {subject}."
 
 
+def _unchanged(
+    action: str, query: dict[str, Any], lots: Sequence[str], status: str, data: dict[str, Any]
+) -> Answer:
+    """A hold or release that finds its lots as asked already: nothing to change."""
+    state = "already on hold" if action == "hold" else "not on hold"
+    verb = "are" if len(lots) > 1 else "is"
+    message = f"Lot(s) {', '.join(lots)} {verb} {state}; nothing changed."
+    spoken = f"Lot {' and '.join(spell(c) for c in lots)} {verb} {state}."
+    return Answer(action, query, True, message, spoken, {"lots": [], "status": status} | data)
+
+
 def _outcome(applied: Applied, caller: Caller | None) -> Answer:
     """What a confirmation or cancellation did, in words and data."""
     pending = applied.pending
@@ -870,10 +884,7 @@ def _outcome(applied: Applied, caller: Caller | None) -> Answer:
             "audit_id": applied.audit_id,
         }
         if not applied.changed:
-            state = "already on hold" if action == "hold" else "not on hold"
-            message = f"Lot(s) {', '.join(lots)} {'are' if len(lots) > 1 else 'is'} {state}; nothing changed."
-            spoken = f"Lot {' and '.join(spell(c) for c in lots)} is {state}."
-            return Answer(action, query, True, message, spoken, data)
+            return _unchanged(action, query, lots, status, data)
         text = render_text(action, list(applied.changed), result) + audit
         if applied.unchanged:
             text += f"\n_{', '.join(applied.unchanged)} already {'on hold' if action == 'hold' else 'released'}; unchanged._"

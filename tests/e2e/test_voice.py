@@ -7,6 +7,7 @@ Twilio calls, which differs from 127.0.0.1, so signatures are checked over it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from tests.e2e.servers import demo_database, tracebot_server
 from tests.e2e.slack_stub import SlackStub
 
 pytestmark = pytest.mark.e2e
+TRACEBOT = [sys.executable, "-m", "bot.cli"]
 AUTH = "twilio-auth-token-123"
 PUBLIC = "https://plant.example.com/tracebot"
 ADMIN_PHONE = "+15550100"
@@ -303,3 +305,29 @@ def test_a_spoken_hold_needs_a_spoken_yes_and_is_made_once(server: str, plant: s
     )
     assert (again["ok"], again["intent"]) == (False, "unknown")  # nothing waits any more
     assert holds() == ["api:intercom"]
+
+
+def test_tracebot_listen_confirms_a_recorded_hold_by_a_recorded_yes(
+    plant: str, tmp_path: Path
+) -> None:
+    hold, yes = tmp_path / "hold.wav", tmp_path / "yes.wav"
+    hold.write_bytes(espeak("put lot four three nine eight on hold"))
+    yes.write_bytes(espeak("yes"))
+
+    done = subprocess.run(
+        [*TRACEBOT, "--db", plant, "listen", str(hold), str(yes), "--json", "--user", "lead"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "TRACEBOT_ADMINS": "lead"},
+    )
+
+    asked, confirmed = (json.loads(line) for line in done.stdout.splitlines())
+    assert (asked["data"]["reason"], asked["data"]["confirm"]["lots"]) == ("confirm", ["4398"])
+    assert (confirmed["ok"], confirmed["data"]["lots"]) == (True, ["4398"])
+    assert done.returncode == 1  # the first recording asked and changed nothing
+    with make_engine(plant).connect() as connection:
+        actor = connection.execute(
+            text("select actor from audit_log where action = 'hold' and detail like '%4398%'")
+        ).scalar_one()
+    assert actor == "cli:lead"
