@@ -59,6 +59,8 @@ class Intent:
     until: date | None = None
     confidence: float = 0.0
     alternatives: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+    doubt: str | None = field(default=None, compare=False)
+    """What to ask back when a stated date could not be read for sure (not guessed)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {

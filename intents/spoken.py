@@ -160,9 +160,24 @@ def _prefix_before_dash(tokens: list[str], index: int) -> tuple[str, int] | None
     return letters, end
 
 
+_MONTH_NOVEMBER = re.compile(
+    r"\b(?<=in |of |on |by |to )november\b"
+    r"|\b(?:since|until|till|before|after|from|during|through|between|and|last|next|this|"
+    r"early|late|mid|end of|start of|beginning of|the) november\b"
+    r"|\bnovember(?= (?:\d|the\b|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
+    r"tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|"
+    r"eighteenth|nineteenth|twentieth|twenty|thirtieth|thirty|two thousand))"
+)
+
+
 def normalise_spoken(text: str) -> str:
-    """Recogniser text with number words as digits and spelled codes joined."""
+    """Recogniser text with number words as digits and spelled codes joined.
+
+    "November" said as a month ("in november", "november the third") stays a month
+    ("nov"), not the spelled letter N.
+    """
     said = FILLERS.sub("", text.lower()).strip()
+    said = _MONTH_NOVEMBER.sub(lambda m: m[0].replace("november", "nov"), said)
     said = re.sub(rf"\ba (?={CODE_WORDS}\b)", "", said)  # "who got a lot 4471": "a lot" is "lot"
     said = re.sub(  # "four four oh one": "oh" between digits is zero
         rf"\b({_DIGIT_WORDS}|oh) oh\b|\boh(?= (?:{_DIGIT_WORDS}|oh)\b)",

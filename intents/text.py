@@ -48,9 +48,12 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex
 
 from intents.classifier import classifier, features
-from intents.dates import MONTHS, WEEKDAYS, window
+from intents.dates import MONTHS, WEEKDAYS, read_window
 from intents.model import LOT_INTENTS, Intent
 from intents.spoken import looks_spoken, normalise_spoken
+
+WINDOWED = frozenset({"expiring", "supplier_lots", "customer_lots"})
+"""The intents whose answer a date window narrows."""
 
 __all__ = ["Gazetteer", "Parser", "clarifying_question", "lot_codes", "parse"]
 
@@ -68,7 +71,10 @@ STRONG = 5.0
 """A runner-up this close to the best makes a near tie, which also gets one."""
 
 LOT_WORDS = frozenset({"lot", "lots", "batch", "batches", "#", "no", "no.", "number", "code", "nr"})
-_CODE = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*$")
+_CODE = re.compile(
+    r"^(?=[^\s]*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*$"
+    r"|^[A-Za-z]+\d*(?:/[A-Za-z0-9]+)+(?<=\d)$"  # L/24/001: an ERP's code with slashes
+)
 _NOT_CODE = re.compile(
     r"^(?:\d{1,2}|\d{1,2}(?:st|nd|rd|th|am|pm)|\d+\.\d+|\d+(?:\.\d+)?%|\d+(?:days?|weeks?|months?|kg|g|lbs?))$",
     re.IGNORECASE,
@@ -470,6 +476,8 @@ def _date_patterns() -> list[dict[str, Any]]:
             "pattern": [{"LOWER": {"IN": _COUNT_WORDS}}, number, {"LOWER": {"IN": _UNITS}}],
         },
         {"label": "DATE", "pattern": [{"LOWER": {"IN": list(WEEKDAYS)}}]},
+        {"label": "DATE", "pattern": [{"TEXT": {"REGEX": r"^[Qq][1-4]$"}}]},  # "in Q3"
+        {"label": "DATE", "pattern": [{"TEXT": {"REGEX": r"^\d{1,2}\.\d{1,2}\.(?:19|20)\d\d$"}}]},
         {"label": "QUANTITY", "pattern": [number, {"LOWER": {"IN": _UNITS + _MEASURES}}]},
         {
             "label": "QUANTITY",
@@ -490,7 +498,11 @@ def _base_pipeline() -> Language:
     tokenizer = nlp.tokenizer
     assert isinstance(tokenizer, Tokenizer)
     tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    tokenizer.token_match = re.compile(r"^(?=\S*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)+$").match
+    tokenizer.token_match = re.compile(
+        r"^(?:(?=\S*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)+"
+        r"|\d{1,2}/\d{1,2}(?:/(?:\d{4}|\d{2}))?"  # a numeric date stays one token
+        r"|[A-Za-z]+\d*(?:/[A-Za-z0-9]+)+(?<=\d))$"  # a code with slashes: L/24/001
+    ).match
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     ruler.add_patterns(_date_patterns())  # type: ignore[attr-defined]
     nlp.add_pipe("lot_codes")
@@ -651,7 +663,8 @@ class Parser:
                 item = self.items.fuzzy(doc, {t.i for ent in doc.ents for t in ent})
             if item is None:
                 item = _item_phrase(cleaned) if best == "formula_changes" else _expiring_item(said)
-        since, until = window(cleaned, today, future=best == "expiring")
+        stated = read_window(cleaned, today, future=best == "expiring")
+        since, until = stated.since, stated.until
         margin = top - max(second, 0.0)
         confidence = min(0.97, 0.5 + 0.07 * top + 0.06 * margin)
         return Intent(
@@ -662,6 +675,7 @@ class Parser:
             since=since,
             until=until,
             confidence=round(confidence, 2),
+            doubt=stated.doubt if best in WINDOWED else None,
             alternatives=tuple(
                 (name, round(min(0.97, 0.5 + 0.07 * score), 2))
                 for name, score in ranked[1:3]
@@ -929,6 +943,8 @@ def clarifying_question(intent: Intent) -> str | None:
     """
     if intent.intent in ("unknown", "help"):
         return None
+    if intent.doubt:  # a date said but not read for sure: ask, never guess
+        return intent.doubt
     tied = bool(intent.alternatives) and intent.alternatives[0][1] >= intent.confidence - NEAR_TIE
     if intent.confidence >= CLARIFY_BELOW and not tied:
         return None

@@ -2,7 +2,9 @@
 
 Long lists page with ``limit`` and ``offset``; the response says the ``total`` of
 each paged list and the ``next_offset`` when more follow. A code two items share
-answers 409 with the candidates; ``?sku=`` picks one.
+answers 409 with the candidates; ``?sku=`` picks one. A code may hold slashes
+(``/api/lots/L/24/001/trace``, or ``L%2F24%2F001``): the routes of one lot come
+before the lot alone, so ``/trace`` and ``/diagram`` are never read as part of it.
 """
 
 from __future__ import annotations
@@ -56,14 +58,7 @@ def page(data: dict[str, Any], keys: tuple[str, ...], limit: int, offset: int) -
     return paged
 
 
-@router.get("/api/lots/{code}")
-async def lot(code: str, who: Reader, service: Service, sku: Sku = None) -> dict[str, Any]:
-    """One lot's facts: item, dates, status, on hand and where."""
-    found: dict[str, Any] = await run_in_threadpool(service.lot, code, sku=sku)
-    return found
-
-
-@router.get("/api/lots/{code}/trace")
+@router.get("/api/lots/{code:path}/trace")
 async def lot_trace(
     code: str,
     who: Reader,
@@ -78,10 +73,17 @@ async def lot_trace(
     return {"lot": code, "direction": direction, **page(data, PAGED[direction], limit, offset)}
 
 
-@router.get("/api/lots/{code}/diagram")
+@router.get("/api/lots/{code:path}/diagram")
 async def diagram(
     code: str, who: Reader, service: Service, format: Literal["svg", "png"] = "svg"
 ) -> Response:
     """The lineage diagram: suppliers left, the lot, customers right."""
     image = await run_in_threadpool(service.diagram, [code], format)
     return Response(image, media_type="image/svg+xml" if format == "svg" else "image/png")
+
+
+@router.get("/api/lots/{code:path}")
+async def lot(code: str, who: Reader, service: Service, sku: Sku = None) -> dict[str, Any]:
+    """One lot's facts: item, dates, status, on hand and where."""
+    found: dict[str, Any] = await run_in_threadpool(service.lot, code, sku=sku)
+    return found

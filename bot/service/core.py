@@ -33,7 +33,7 @@ from bot.service.caller import Caller
 from bot.service.conversation import NO, YES, Ambiguity, Conversations
 from bot.service.scan import ScanResult, scan
 from intents.model import LOT_INTENTS, Intent
-from intents.text import Gazetteer, clarifying_question, parse
+from intents.text import WINDOWED, Gazetteer, clarifying_question, parse
 from storage import load_genealogy
 from storage.actions import (
     ACTIONS,
@@ -396,12 +396,17 @@ class TraceService:
         lots = list(intent.lots)
         text = render_text(name, lots, result)
         speech = render_speech(name, lots, result)
+        data: dict[str, Any] = to_data(result)
+        window = _window(intent, today)
+        if window is not None:
+            data["window"] = {"since": _iso(window[0]), "until": _iso(window[1])}
+        notes += _window_notes(intent)
         if notes:
             text = text + "\n_" + " ".join(notes) + "_"
         if spoken and query.get("heard"):
             said_lots = " and ".join(spell(code) for code in intent.lots)
             speech = f"I understood lot {said_lots}. {speech}"
-        return Answer(name, query, True, text, speech, to_data(result))
+        return Answer(name, query, True, text, speech, data)
 
     def _real_codes(
         self,
@@ -465,10 +470,7 @@ class TraceService:
             "recall": lambda: genealogy.recall(lots),
             "common_source": lambda: genealogy.common_source(lots),
             "mass_balance": lambda: genealogy.mass_balance(lots[0]),
-            "expiring": lambda: genealogy.expiring(
-                intent.since or today,
-                intent.until or (intent.since or today) + timedelta(days=EXPIRY_DAYS),
-            ),
+            "expiring": lambda: genealogy.expiring(*_expiry_window(intent, today)),
             "supplier_lots": lambda: genealogy.supplier_lots(
                 intent.party or "", intent.since, intent.until
             ),
@@ -732,6 +734,37 @@ class TraceService:
         """The codes of the most recently made or received lots, newest first."""
         with _database(self.database_url):
             return recent_lot_codes(self.database_url, limit)
+
+
+def _expiry_window(intent: Intent, today: date) -> tuple[date, date]:
+    """What expires is always asked of a window: the one stated, else today and the
+    next ``EXPIRY_DAYS`` days (the answer says so)."""
+    since = intent.since or today
+    return since, intent.until or since + timedelta(days=EXPIRY_DAYS)
+
+
+def _window(intent: Intent, today: date) -> tuple[date | None, date | None] | None:
+    """The date window an answer applies, as it will say it; None where none applies."""
+    if intent.intent == "expiring":
+        return _expiry_window(intent, today)
+    if intent.intent in WINDOWED and (intent.since or intent.until):
+        return intent.since, intent.until
+    return None
+
+
+def _window_notes(intent: Intent) -> list[str]:
+    """What the answer assumed about dates, said out loud."""
+    if intent.intent == "expiring" and intent.since is None and intent.until is None:
+        return [f"No dates given: the next {EXPIRY_DAYS} days."]
+    if intent.intent == "expiring" and intent.until is None:
+        return [f"No end date given: {EXPIRY_DAYS} days from the start."]
+    if intent.intent not in WINDOWED and (intent.since or intent.until):
+        return ["The dates you gave narrow nothing here: this covers all dates."]
+    return []
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _is_lot(genealogy: Genealogy, code: str) -> bool:

@@ -439,3 +439,18 @@ def test_replies_that_confirm_or_cancel(reply: str, confirms: bool, cancels: boo
     from bot.service.conversation import NO, YES
 
     assert (bool(YES.match(reply)), bool(NO.match(reply))) == (confirms, cancels)
+
+
+def test_a_stated_expiry_window_is_honoured_and_said(database: str) -> None:
+    from storage.demo_plant import load_demo
+
+    load_demo(database, anchor=date(2026, 12, 1))
+    bot = service(database)
+
+    stated = bot.ask("expiry between 1 and 31 December", today=date(2026, 12, 1))
+    default = bot.ask("what expires soon?", today=date(2026, 12, 1))
+
+    assert stated.data["window"] == {"since": "2026-12-01", "until": "2026-12-31"}
+    assert "L-2024-0113" in [lot["lot"] for lot in stated.data["lots"]]
+    assert default.data["window"] == {"since": "2026-12-01", "until": "2026-12-15"}
+    assert default.text.endswith("_No dates given: the next 14 days._")

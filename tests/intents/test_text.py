@@ -104,7 +104,7 @@ def test_lot_codes_skip_numbers_that_are_not_lots(text: str, codes: tuple[str, .
     [
         ("this week", "2026-11-23", "2026-11-29"),
         ("next week", "2026-11-30", "2026-12-06"),
-        ("the next 10 days", "2026-11-25", "2026-12-05"),
+        ("the next 10 days", "2026-11-25", "2026-12-04"),  # ten days, today the first
         ("last month", "2026-10-01", "2026-10-31"),
         ("in March", "2026-03-01", "2026-03-31"),
         ("since Monday", "2026-11-23", "2026-11-25"),
