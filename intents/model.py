@@ -22,6 +22,9 @@ INTENTS = (
     "common_source",
     "mass_balance",
     "formula_changes",
+    "holds",
+    "alerts",
+    "qc_failures",
     "help",
     "unknown",
 )

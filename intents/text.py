@@ -52,7 +52,9 @@ from intents.dates import MONTHS, WEEKDAYS, read_window
 from intents.model import LOT_INTENTS, Intent
 from intents.spoken import looks_spoken, normalise_spoken
 
-WINDOWED = frozenset({"expiring", "supplier_lots", "customer_lots"})
+WINDOWED = frozenset({"expiring", "supplier_lots", "customer_lots", "qc_failures"})
+LISTS = frozenset({"holds", "alerts", "qc_failures"})
+"""The intents that list what stands out in the plant, asked of no lot."""
 """The intents whose answer a date window narrows."""
 
 __all__ = ["Gazetteer", "Parser", "clarifying_question", "lot_codes", "parse"]
@@ -80,6 +82,12 @@ _NOT_CODE = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_PERSONAL_NUMBER = re.compile(
+    r"\b(?:extension|ext|badge|employee|staff|phone|cell|mobile|pin|room|desk|locker|"
+    r"ticket|invoice|print job|job|seat|table|flight|bus|gate|zip|postcode)"
+    r"(?:\s+(?:number|no|num|id|#))?(?:\s+(?:is|was|=|:))?\s*$"
+)
+"""Words before a number that make it someone's number, not a lot ("my extension is 4480")."""
 _NOT_LOT_BEFORE = frozenset(
     (
         "fsma", "iso", "gs1", "section", "rule", "page", "step", "top", "v", "complaint",
@@ -128,6 +136,28 @@ class Gazetteer:
 # "pre*" is a word starting with "pre"; "..." is any few tokens; "^" first makes
 # the cue count only at the start of the question.
 CUES: dict[str, tuple[tuple[str, float], ...]] = {
+    # The plant's lists, asked of no lot: what is on hold, what alerts are open, what failed
+    "holds": (
+        ("what|which|any|anything|everything|list|show|all ... on hold", 3.5),
+        ("held|holds", 2.5),
+        ("list|show|all|which|what ... hold", 2.0),
+        ("hold list|report|reasons|reason", 2.0),
+        ("currently|now|moment ... hold", 1.0),
+    ),
+    "alerts": (
+        ("alert|alerts|alarm|alarms|warnings|flagged|flags", 3.0),
+        ("open|active|new|outstanding alerts|alarms|issues|irregularities", 1.0),
+        ("irregularit*", 2.5),
+    ),
+    "qc_failures": (
+        ("qc|qa ... fail|failed|fails|failing|failure|failures", 3.0),
+        ("q c ... fail|failed|fails|failing|failure|failures", 3.0),
+        ("fail|failed|fails|failing|failure|failures ... qc|qa|checks|tests|test|results", 3.0),
+        ("fail|failed|fails|failing|failure|failures ... q c", 3.0),
+        ("out-of-spec|nonconform*|non-conform*|deviation|deviations|ncr|ncrs", 3.0),
+        ("out of spec", 3.0),
+        ("out - of - spec", 3.0),
+    ),
     "recall": (
         ("recall~", 3.0),
         ("recalled|recalling|recalls", 3.0),
@@ -137,6 +167,20 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("recall~ scope|checklist", 1.0),
         ("mock recall~", 2.0),
         ("scope ... recall~", 1.0),
+        # A recall asked by what went wrong, without the word
+        ("contaminat*", 3.0),
+        ("impact|exposure|exposed|blast radius", 2.5),
+        (
+            "is|was|turns|turned|are|were|be|gone ... bad|rancid|unsafe|spoiled|tainted|adulterated",
+            2.5,
+        ),
+        ("need|have|got|must|should to pull", 4.0),
+        ("what|which ... pull|withdraw", 2.0),
+        ("pull|pulling lot|lots|batch|it|them|everything|all|product", 3.5),
+        ("pull up", -3.0),
+        ("glass|metal|fragments|foreign|undeclared|salmonella|listeria", 1.0),
+        ("worst case", 1.5),
+        ("scope it|this|that", 1.5),
     ),
     "hold": (
         ("put|place|placing|set|keep|add ... hold", 3.5),
@@ -442,6 +486,8 @@ def _lot_codes(doc: Doc) -> Doc:
                 continue
             if previous in _NOT_LOT_BEFORE:
                 continue
+            if _PERSONAL_NUMBER.search(doc[max(0, token.i - 4) : token.i].text.lower()):
+                continue
             if (
                 _YEAR.match(token.text)
                 and previous in ("the", "this", "our", "last", "next", "in")
@@ -636,7 +682,11 @@ class Parser:
             resolved = _follow(context, best, top, lots, said)
         if resolved is not None:
             best, lots, top = resolved
-        elif votes and max(votes.values()) >= CLASSIFIER_SURE:
+        elif (
+            votes
+            and max(votes.values()) >= CLASSIFIER_SURE
+            and not (best in LISTS and top >= STRONG)  # the classifier never learned these
+        ):
             # The classifier votes beside the rules, for the intents that fit what was
             # named: lot questions need a lot, and a question naming a lot is no chat.
             for intent, probability in votes.items():
@@ -717,6 +767,9 @@ class Parser:
         kind: str | None = None,
     ) -> None:
         """What a question names steers it: lots make it about lots, a party about a window."""
+        if lots:  # the plant's lists are asked of no lot: "is 5120 on hold?" is about 5120
+            for intent in ("holds", "alerts", "qc_failures"):
+                scores[intent] = min(scores[intent], 0.0) - 2.0
         if lots:
             for intent in ("supplier_lots", "customer_lots", "expiring"):
                 scores[intent] -= 2.0
@@ -736,6 +789,9 @@ class Parser:
         else:
             for intent in LOT_INTENTS:
                 scores[intent] -= 2.0
+            for intent in LISTS:  # what is on hold, open, failed: the plant's lists
+                if scores[intent] > 0:
+                    scores[intent] += 2.0
             if scores["formula_changes"] > 0:
                 scores["formula_changes"] += 0.5
             if kind is not None and _TRANSFER.search(said):
@@ -830,6 +886,8 @@ def _follow(
         return None
     if not lots and context.lots and best in LOT_INTENTS and top > 0 and (refers or top >= 2.0):
         return best, context.lots, top + 1.5  # "and where did it go?"
+    if not lots and context.lots and best == "expiring" and refers:
+        return "lot_info", context.lots, top + 1.5  # "when does it expire?": that lot's date
     if not lots and context.lots and top <= 0 and refers:
         return context.intent, context.lots, 2.0  # "and that one?"
     return None

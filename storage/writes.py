@@ -1,4 +1,4 @@
-"""Reads behind what people change: the holds in place, the lots recently made.
+"""The plant's lists: the holds in place, the failed QC checks, the lots recently made.
 
 The changes themselves (holds, releases, recalls, acknowledgements) are in
 ``storage.actions``: requested, then confirmed once.
@@ -6,20 +6,27 @@ The changes themselves (holds, releases, recalls, acknowledgements) are in
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from sqlalchemy import func, select
 
 from storage.db import make_engine
-from storage.tables import HOLDS, ITEMS, LOTS
+from storage.tables import HOLDS, ITEMS, LOTS, QC_CHECKS
 
-__all__ = ["holds_in_place", "recent_lot_codes"]
+__all__ = ["failed_checks", "holds_in_place", "recent_lot_codes"]
 
 
 def holds_in_place(url: str) -> list[dict[str, object]]:
-    """Open holds, newest first: lot, item, since, by whom, why."""
+    """Open holds, newest first: lot, item (and SKU), since, by whom, why."""
     with make_engine(url).connect() as connection:
         rows = connection.execute(
             select(
-                LOTS.c.lot_code, ITEMS.c.name, HOLDS.c.placed_at, HOLDS.c.placed_by, HOLDS.c.reason
+                LOTS.c.lot_code,
+                ITEMS.c.name,
+                HOLDS.c.placed_at,
+                HOLDS.c.placed_by,
+                HOLDS.c.reason,
+                ITEMS.c.sku,
             )
             .join_from(HOLDS, LOTS, LOTS.c.id == HOLDS.c.lot_id)
             .join(ITEMS, ITEMS.c.id == LOTS.c.item_id)
@@ -33,6 +40,7 @@ def holds_in_place(url: str) -> list[dict[str, object]]:
             "placed_at": row[2].isoformat(sep=" ", timespec="minutes"),
             "placed_by": row[3],
             "reason": row[4],
+            "sku": row[5],
         }
         for row in rows
     ]
@@ -46,3 +54,50 @@ def recent_lot_codes(url: str, limit: int = 3000) -> list[str]:
             select(LOTS.c.lot_code).order_by(when.desc(), LOTS.c.id.desc()).limit(limit)
         ).scalars()
         return list(dict.fromkeys(codes))
+
+
+def failed_checks(
+    url: str, since: date | None = None, until: date | None = None, *, limit: int = 500
+) -> list[dict[str, object]]:
+    """Failed QC checks, newest first, within the window (both ends inclusive):
+    lot, item, test, value, spec, who performed and who signed off, when."""
+    statement = (
+        select(
+            LOTS.c.lot_code,
+            ITEMS.c.name,
+            QC_CHECKS.c.test,
+            QC_CHECKS.c.result,
+            QC_CHECKS.c.value,
+            QC_CHECKS.c.spec,
+            QC_CHECKS.c.performed_by,
+            QC_CHECKS.c.signed_off_by,
+            QC_CHECKS.c.at,
+        )
+        .join_from(QC_CHECKS, LOTS, LOTS.c.id == QC_CHECKS.c.lot_id)
+        .join(ITEMS, ITEMS.c.id == LOTS.c.item_id)
+        .where(QC_CHECKS.c.result == "fail")
+        .order_by(QC_CHECKS.c.at.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        statement = statement.where(QC_CHECKS.c.at >= datetime.combine(since, time.min))
+    if until is not None:
+        statement = statement.where(
+            QC_CHECKS.c.at < datetime.combine(until + timedelta(days=1), time.min)
+        )
+    with make_engine(url).connect() as connection:
+        rows = connection.execute(statement).all()
+    return [
+        {
+            "lot": row[0],
+            "item": row[1],
+            "test": row[2],
+            "result": row[3],
+            "value": row[4],
+            "spec": row[5],
+            "performed_by": row[6],
+            "signed_off_by": row[7],
+            "at": row[8].isoformat(sep=" ", timespec="minutes") if row[8] else None,
+        }
+        for row in rows
+    ]

@@ -35,7 +35,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from operator import itemgetter
 
@@ -53,6 +53,7 @@ from trace_engine.model import (
     ExpiringLot,
     FormulaChange,
     FormulaChanges,
+    HoldView,
     InputLine,
     ItemFacts,
     LinkFacts,
@@ -499,7 +500,13 @@ class Genealogy:
         """One lot's facts: item, dates, status, on hand, location."""
         with self._lock:
             lot_id = self.resolve(code, sku=sku)
-            return LotInfo(lot=self._view(lot_id, self.stock([lot_id])[lot_id]))
+            view = self._view(lot_id, self.stock([lot_id])[lot_id])
+            open_holds = [h for h in self._store.holds([lot_id]) if h.released_at is None]
+            if open_holds:
+                latest = max(open_holds, key=lambda h: h.placed_at)
+                hold = HoldView(latest.reason, latest.placed_by, latest.placed_at)
+                view = replace(view, hold=hold)
+            return LotInfo(lot=view)
 
     def _view(self, lot_id: int, stock: Stock) -> LotView:
         lot = self._lots[lot_id]

@@ -17,6 +17,8 @@ from typing import Any
 
 __all__ = [
     "AdjustmentFacts",
+    "AlertLine",
+    "Alerts",
     "Answer",
     "Candidate",
     "Check",
@@ -26,11 +28,15 @@ __all__ = [
     "Downstream",
     "Expiring",
     "ExpiringLot",
+    "FailedCheck",
     "FormulaChange",
     "FormulaChanges",
     "FormulaFacts",
+    "HeldLot",
     "HoldChange",
     "HoldFacts",
+    "HoldView",
+    "Holds",
     "InputLine",
     "ItemFacts",
     "LinkFacts",
@@ -44,6 +50,7 @@ __all__ = [
     "PartyFacts",
     "PartyLots",
     "QcFacts",
+    "QcFailures",
     "QcStatus",
     "Recall",
     "ReceiptFacts",
@@ -251,6 +258,15 @@ class Upstream:
 
 
 @dataclass(frozen=True)
+class HoldView:
+    """The hold a lot is under: why, by whom, since when."""
+
+    reason: str
+    placed_by: str
+    placed_at: datetime
+
+
+@dataclass(frozen=True)
 class LotView:
     """A lot's facts as people read them."""
 
@@ -265,6 +281,7 @@ class LotView:
     status: str
     on_hand: float | None
     location: str | None
+    hold: HoldView | None = None
 
 
 @dataclass(frozen=True)
@@ -401,6 +418,67 @@ class FormulaChange:
 class FormulaChanges:
     changes: tuple[FormulaChange, ...]
     lot_version: str | None = None
+
+
+@dataclass(frozen=True)
+class HeldLot:
+    lot: str
+    item: str
+    reason: str
+    placed_by: str
+    placed_at: str
+    on_hand: float | None
+    location: str | None
+    uom: str | None = None
+
+
+@dataclass(frozen=True)
+class Holds:
+    """The lots on hold (placed in the window, where one was given)."""
+
+    lots: tuple[HeldLot, ...]
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    id: int
+    kind: str
+    severity: str
+    state: str
+    lot: str | None
+    summary: str
+    raised_at: str
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """The alerts not yet acknowledged, newest first."""
+
+    alerts: tuple[AlertLine, ...]
+
+
+@dataclass(frozen=True)
+class FailedCheck:
+    lot: str
+    item: str
+    test: str
+    result: str
+    value: str | None
+    spec: str | None
+    performed_by: str | None
+    signed_off_by: str | None
+    at: str | None
+
+
+@dataclass(frozen=True)
+class QcFailures:
+    """Failed QC checks in a window, newest first."""
+
+    checks: tuple[FailedCheck, ...]
+    since: date | None
+    until: date | None
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,28 @@ def _expiring(_lots: Sequence[str], result: Any) -> str:
     return f"{len(result.lots)} lots expire, first {spell(result.lots[0].lot)} on {result.lots[0].expires_on.strftime('%B %-d')}."
 
 
+def _holds(_lots: Sequence[str], result: Any) -> str:
+    if not result.lots:
+        return "No lot is on hold."
+    first = result.lots[0]
+    return f"{len(result.lots)} lots are on hold, the latest {spell(first.lot)}" + (
+        f", for {first.reason}." if first.reason else "."
+    )
+
+
+def _alerts(_lots: Sequence[str], result: Any) -> str:
+    if not result.alerts:
+        return "There are no open alerts."
+    return f"{len(result.alerts)} open alerts. The newest: {result.alerts[0].summary[:140]}"
+
+
+def _qc_failures(_lots: Sequence[str], result: Any) -> str:
+    if not result.checks:
+        return "No QC check failed in that time."
+    first = result.checks[0]
+    return f"{len(result.checks)} QC checks failed, the latest on lot {spell(first.lot)}, {first.test}."
+
+
 def _recall(lots: Sequence[str], result: Any) -> str:
     return (
         f"Recall of {_lot(lots)} covers {len(result.affected_lots)} lots, "
@@ -144,6 +166,9 @@ _SAY: dict[str, Callable[[Sequence[str], Any], str]] = {
     "expiring": _expiring,
     "recall": _recall,
     "hold": _hold,
+    "holds": _holds,
+    "alerts": _alerts,
+    "qc_failures": _qc_failures,
     "release": _hold,
     "supplier_lots": _party_lots("received from"),
     "customer_lots": _party_lots("shipped to"),

@@ -12,15 +12,18 @@ from typing import Any
 
 from trace_engine.checklist import plural, quantity
 from trace_engine.model import (
+    Alerts,
     CommonSource,
     Downstream,
     Expiring,
     FormulaChanges,
     HoldChange,
+    Holds,
     LotInfo,
     MassBalance,
     Movement,
     PartyLots,
+    QcFailures,
     QcStatus,
     Recall,
     Upstream,
@@ -37,7 +40,8 @@ HELP = (
     "• what expires this week?  • mock recall on 4471\n"
     "• what did Acme send us last month?  • what did Sysco get in March?\n"
     "• what do 4471 and 4480 have in common?  • reconcile lot 4471\n"
-    "• what changed in the granola recipe?  • put 4471 on hold"
+    "• what changed in the granola recipe?  • put 4471 on hold\n"
+    "• what is on hold?  • any open alerts?  • what failed QC this week?"
 )
 
 
@@ -134,6 +138,13 @@ def _lot_info(result: LotInfo) -> str:
         facts.append(f"*Produced:* {lot.produced_on.isoformat()}")
     if lot.received_on:
         facts.append(f"*Received:* {lot.received_on.isoformat()}")
+    if lot.hold is not None:
+        why = f": {lot.hold.reason}" if lot.hold.reason else ""
+        facts.append(
+            f"*On hold:* since {lot.hold.placed_at:%Y-%m-%d %H:%M}"
+            + (f" by {lot.hold.placed_by}" if lot.hold.placed_by else "")
+            + why
+        )
     return "\n".join([head, *facts])
 
 
@@ -174,6 +185,60 @@ def _expiring(result: Expiring) -> str:
         lines.append(
             f"`{lot.lot}` {lot.item}, expires {lot.expires_on.isoformat()}: " + "; ".join(where)
         )
+    return head + "\n" + _bullets(lines)
+
+
+def _window_words(since: date | None, until: date | None) -> str:
+    if since and until:
+        return f" from {since.isoformat()} to {until.isoformat()}"
+    if since:
+        return f" since {since.isoformat()}"
+    if until:
+        return f" until {until.isoformat()}"
+    return ""
+
+
+def _holds(result: Holds) -> str:
+    window = _window_words(result.since, result.until)
+    if not result.lots:
+        return f"*No lot is on hold{' (placed' + window + ')' if window else ''}.*"
+    count = len(result.lots)
+    head = f"*{plural(count, 'lot')} {'is' if count == 1 else 'are'} on hold*" + (
+        f" (placed{window})." if window else "."
+    )
+    lines = [
+        f"`{held.lot}` {held.item}, since {held.placed_at}"
+        + (f" by {held.placed_by}" if held.placed_by else "")
+        + (f": {held.reason}" if held.reason else "")
+        + (
+            f"; {quantity(held.on_hand, held.uom)} on hand at {held.location or 'unknown site'}"
+            if held.on_hand
+            else ""
+        )
+        for held in result.lots
+    ]
+    return head + "\n" + _bullets(lines)
+
+
+def _alerts(result: Alerts) -> str:
+    if not result.alerts:
+        return "*No open alerts.*"
+    head = f"*{plural(len(result.alerts), 'open alert')}*, newest first."
+    lines = [f"#{a.id} {a.raised_at[:16]} ({a.severity}) {a.summary}" for a in result.alerts]
+    return head + "\n" + _bullets(lines)
+
+
+def _qc_failures(result: QcFailures) -> str:
+    window = _window_words(result.since, result.until)
+    if not result.checks:
+        return f"*No QC check failed{window}.*"
+    head = f"*{plural(len(result.checks), 'failed QC check')}{window}*, newest first."
+    lines = [
+        f"`{c.lot}` {c.item}: {c.test} {c.value or ''} (spec {c.spec or 'none given'}), {c.at}"
+        + (f", performed by {c.performed_by}" if c.performed_by else "")
+        + (f", signed off by {c.signed_off_by}" if c.signed_off_by else ", not signed off")
+        for c in result.checks
+    ]
     return head + "\n" + _bullets(lines)
 
 
@@ -282,6 +347,9 @@ _RENDERERS: dict[str, Callable[[str, Any], str]] = {
     "common_source": _common,
     "mass_balance": lambda _lots, result: _balance(result),
     "formula_changes": lambda _lots, result: _formulas(result),
+    "holds": lambda _lots, result: _holds(result),
+    "alerts": lambda _lots, result: _alerts(result),
+    "qc_failures": lambda _lots, result: _qc_failures(result),
 }
 
 

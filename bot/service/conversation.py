@@ -46,11 +46,13 @@ class Ambiguity:
 
 @dataclass(frozen=True)
 class Memory:
-    """One conversation's last question, answer and open ambiguity."""
+    """One conversation's last question, answer, open ambiguity and question back."""
 
     intent: Intent | None = None
     answer: Answer | None = None
     ambiguity: Ambiguity | None = None
+    clarify: Intent | None = None
+    """A question asked back ("where it went, or what went into it?"), waiting."""
 
 
 class Conversations:

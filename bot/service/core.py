@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rapidfuzz import fuzz, process
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -33,7 +33,7 @@ from bot.service.caller import Caller
 from bot.service.conversation import NO, YES, Ambiguity, Conversations
 from bot.service.scan import ScanResult, scan
 from intents.model import LOT_INTENTS, Intent
-from intents.text import WINDOWED, Gazetteer, clarifying_question, parse
+from intents.text import LISTS, WINDOWED, Gazetteer, clarifying_question, parse
 from storage import load_genealogy
 from storage.actions import (
     ACTIONS,
@@ -47,11 +47,22 @@ from storage.actions import (
 from storage.actions import request_action as store_request
 from storage.errors import DatabaseUnavailable
 from storage.importers import ImportReport
-from storage.writes import holds_in_place, recent_lot_codes
+from storage.writes import failed_checks, holds_in_place, recent_lot_codes
 from trace_engine import AmbiguousLot, Genealogy, TraceError
 from trace_engine.errors import UnknownLot
 from trace_engine.genealogy import plain_code
-from trace_engine.model import Answer, Candidate, HoldChange, to_data
+from trace_engine.model import (
+    AlertLine,
+    Alerts,
+    Answer,
+    Candidate,
+    FailedCheck,
+    HeldLot,
+    HoldChange,
+    Holds,
+    QcFailures,
+    to_data,
+)
 
 if TYPE_CHECKING:
     from bot.service.alerts import AlertDesk
@@ -62,6 +73,20 @@ log = logging.getLogger(__name__)
 
 EXPIRY_DAYS = 14
 """The window of "what expires soon?" when the question names none."""
+RECENT_DAYS = 30
+"""The window of "what failed QC?" when the question names none: the last 30 days."""
+SEVERITY = {
+    "qc_failed": "high",
+    "shipped_on_hold": "high",
+    "shipped_expired": "high",
+    "held_input": "high",
+    "expired_input": "high",
+    "shipped_before_release": "medium",
+    "overdrawn": "medium",
+    "sensor_excursion": "medium",
+    "digest": "low",
+}
+"""How much an open alert's kind calls for attention."""
 CONFIRM_FOR = timedelta(minutes=15)
 """How long a requested change waits for its confirmation."""
 CONFIDENCE_FLOOR = 0.35
@@ -226,6 +251,8 @@ class TraceService:
         question = clarifying_question(intent)
         if question is not None:
             options = [intent.intent, *(name for name, _ in intent.alternatives[:1])]
+            if not intent.doubt:
+                self.conversations.update(conversation, clarify=intent)
             return _answer(
                 intent.intent,
                 intent.as_dict(),
@@ -264,6 +291,15 @@ class TraceService:
             # Anything else moves on: a later "yes" must not confirm a stale question
             # (its button or token still does).
             detach(self.database_url, conversation=conversation, requested_by=caller.key)
+        clarify = self.conversations.get(conversation).clarify
+        if clarify is not None:
+            self.conversations.update(conversation, clarify=None)
+            chosen_intent = self._choice(clarify, text, today)
+            if chosen_intent is not None:
+                self.conversations.remember(conversation, chosen_intent)
+                return self.answer(
+                    chosen_intent, today=today, caller=caller, conversation=conversation, said=text
+                )
         ambiguity = self.conversations.get(conversation).ambiguity
         if ambiguity is not None:
             chosen = (
@@ -281,6 +317,19 @@ class TraceService:
                     conversation=conversation,
                     said=text,
                 )
+        return None
+
+    def _choice(self, asked: Intent, reply: str, today: date) -> Intent | None:
+        """The question asked back, settled by a reply that picks one of its options
+        ("where it went", "the first one"); None when the reply asks something else."""
+        options = [asked.intent, *(name for name, _ in asked.alternatives[:1])]
+        words = reply.lower().split()
+        for word, index in ORDINALS.items():
+            if word in words and index < len(options) and len(words) <= 4:
+                return replace(asked, intent=options[index], confidence=1.0, alternatives=())
+        said = parse(reply, today=today, gazetteer=self.gazetteer(), context=asked)
+        if said.intent in options and not (set(said.lots) - set(asked.lots)):
+            return replace(asked, intent=said.intent, confidence=1.0, alternatives=())
         return None
 
     def _strip_skus(self, text: str) -> tuple[str, str | None]:
@@ -481,6 +530,8 @@ class TraceService:
                 intent.item, lot=lots[0] if lots else None
             ),
         }
+        if intent.intent in LISTS:
+            return self._plant_list(intent, today)
         if intent.intent in ("supplier_lots", "customer_lots") and not intent.party:
             raise _Missing(
                 "Which supplier or customer? For example: what did Sysco get last month?"
@@ -488,6 +539,57 @@ class TraceService:
         if intent.intent == "formula_changes" and not intent.item and not lots:
             raise _Missing("Which product? For example: what changed in the granola recipe?")
         return calls[intent.intent]()
+
+    def _plant_list(self, intent: Intent, today: date) -> Holds | Alerts | QcFailures:
+        """What is on hold, which alerts are open, which QC checks failed."""
+        url = self.database_url
+        if intent.intent == "alerts":
+            from storage.alerts import open_alerts
+
+            return Alerts(
+                tuple(
+                    AlertLine(
+                        id=int(alert["id"]),
+                        kind=str(alert["kind"]),
+                        severity=SEVERITY.get(str(alert["kind"]), "medium"),
+                        state="open",
+                        lot=alert["lot"],
+                        summary=str(alert["message"]),
+                        raised_at=str(alert["created_at"]),
+                    )
+                    for alert in open_alerts(url)
+                )
+            )
+        if intent.intent == "qc_failures":
+            since, until = _failure_window(intent, today)
+            rows = failed_checks(url, since, until)
+            checks = tuple(FailedCheck(**cast(dict[str, Any], row)) for row in rows)
+            return QcFailures(checks, since, until)
+        held = []
+        for row in holds_in_place(url):
+            placed = str(row["placed_at"])[:10]
+            if (intent.since and placed < intent.since.isoformat()) or (
+                intent.until and placed > intent.until.isoformat()
+            ):
+                continue
+            try:
+                facts = self.genealogy.lot_info(str(row["lot"]), sku=str(row["sku"])).lot
+                on_hand, location, uom = facts.on_hand, facts.location, facts.uom
+            except TraceError:
+                on_hand, location, uom = None, None, None
+            held.append(
+                HeldLot(
+                    lot=str(row["lot"]),
+                    item=str(row["item"]),
+                    reason=str(row["reason"] or ""),
+                    placed_by=str(row["placed_by"] or ""),
+                    placed_at=str(row["placed_at"]),
+                    on_hand=on_hand,
+                    location=location,
+                    uom=uom,
+                )
+            )
+        return Holds(tuple(held), intent.since, intent.until)
 
     # --- changing ----------------------------------------------------------------------
 
@@ -743,10 +845,20 @@ def _expiry_window(intent: Intent, today: date) -> tuple[date, date]:
     return since, intent.until or since + timedelta(days=EXPIRY_DAYS)
 
 
+def _failure_window(intent: Intent, today: date) -> tuple[date, date]:
+    """Failed QC checks are asked of a window: the one stated, else the last
+    ``RECENT_DAYS`` days (the answer says so)."""
+    return intent.since or today - timedelta(days=RECENT_DAYS - 1), intent.until or today
+
+
 def _window(intent: Intent, today: date) -> tuple[date | None, date | None] | None:
     """The date window an answer applies, as it will say it; None where none applies."""
     if intent.intent == "expiring":
         return _expiry_window(intent, today)
+    if intent.intent == "qc_failures":
+        return _failure_window(intent, today)
+    if intent.intent == "holds" and (intent.since or intent.until):
+        return intent.since, intent.until
     if intent.intent in WINDOWED and (intent.since or intent.until):
         return intent.since, intent.until
     return None
@@ -758,7 +870,9 @@ def _window_notes(intent: Intent) -> list[str]:
         return [f"No dates given: the next {EXPIRY_DAYS} days."]
     if intent.intent == "expiring" and intent.until is None:
         return [f"No end date given: {EXPIRY_DAYS} days from the start."]
-    if intent.intent not in WINDOWED and (intent.since or intent.until):
+    if intent.intent == "qc_failures" and intent.since is None:
+        return [f"No start date given: the last {RECENT_DAYS} days."]
+    if intent.intent not in WINDOWED | {"holds"} and (intent.since or intent.until):
         return ["The dates you gave narrow nothing here: this covers all dates."]
     return []
 

@@ -41,6 +41,15 @@ LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "customer_lots": ("lots", ("lot", "item", "quantity", "uom", "date")),
     "common_source": ("details", ("lot", "item", "supplier")),
     "formula_changes": ("changes", ("item", "version", "at", "by", "summary")),
+    "holds": (
+        "lots",
+        ("lot", "item", "reason", "placed_by", "placed_at", "on_hand", "location"),
+    ),
+    "alerts": ("alerts", ("id", "severity", "kind", "lot", "summary", "raised_at")),
+    "qc_failures": (
+        "checks",
+        ("lot", "item", "test", "value", "spec", "performed_by", "signed_off_by", "at"),
+    ),
 }
 
 NEXT_STEPS = (

@@ -454,3 +454,60 @@ def test_a_stated_expiry_window_is_honoured_and_said(database: str) -> None:
     assert "L-2024-0113" in [lot["lot"] for lot in stated.data["lots"]]
     assert default.data["window"] == {"since": "2026-12-01", "until": "2026-12-15"}
     assert default.text.endswith("_No dates given: the next 14 days._")
+
+
+def test_the_plant_lists_answer_on_the_demo(database: str) -> None:
+    from storage.demo_plant import load_demo
+
+    load_demo(database, anchor=date(2026, 12, 1))
+    bot = service(database)
+    today = date(2026, 12, 1)
+
+    holds = bot.ask("what is on hold?", today=today)
+    alerts = bot.ask("any open alerts?", today=today)
+    failed = bot.ask("what failed qc this week?", today=today)
+    why = bot.ask("why is 5120 on hold", today=today)
+
+    [held] = holds.data["lots"]
+    assert (held["lot"], held["reason"]) == ("5120", "Moisture 6.8% over the 5.0% spec")
+    assert held["on_hand"] == 3000.0 and held["location"] == "Hillside main plant"
+    assert {a["kind"]: a["severity"] for a in alerts.data["alerts"]} == {
+        "qc_failed": "high",
+        "shipped_before_release": "medium",
+    }
+    assert set(alerts.data["alerts"][0]) == {
+        "id", "kind", "severity", "state", "lot", "summary", "raised_at"
+    }  # fmt: skip
+    assert failed.data["window"] == {"since": "2026-11-30", "until": "2026-12-06"}
+    assert [(c["lot"], c["test"]) for c in failed.data["checks"]] == []  # 5120 failed on 11-26
+    last_month = bot.ask("what failed qc in the last 30 days?", today=today)
+    assert [(c["lot"], c["test"], c["item"]) for c in last_month.data["checks"]] == [
+        ("5120", "moisture", "Raisin Crunch Granola 500 g")
+    ]
+    assert why.data["lot"]["hold"]["reason"] == "Moisture 6.8% over the 5.0% spec"
+    assert why.data["lot"]["hold"]["placed_by"] == "Priya Nair"
+
+
+@pytest.mark.parametrize(
+    ("reply", "intent"),
+    [("where it went", "trace_forward"), ("what went into it", "trace_backward")],
+)
+def test_a_reply_to_a_question_back_is_taken_as_the_choice(
+    plant: str, reply: str, intent: str
+) -> None:
+    bot = service(plant)
+
+    asked = bot.ask("trace 4471", today=TODAY, conversation="C1:4.1")
+    chosen = bot.ask(reply, today=TODAY, conversation="C1:4.1")
+
+    assert asked.data["reason"] == "unclear"
+    assert (chosen.ok, chosen.intent, chosen.query["lots"]) == (True, intent, ["4471"])
+
+
+def test_a_follow_up_on_expiry_asks_of_the_lot_before(plant: str) -> None:
+    bot = service(plant)
+
+    bot.ask("what went into 4471?", today=TODAY, conversation="C1:5.1")
+    expiry = bot.ask("when does it expire?", today=TODAY, conversation="C1:5.1")
+
+    assert (expiry.intent, expiry.query["lots"]) == ("lot_info", ["4471"])
