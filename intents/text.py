@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
@@ -646,8 +646,20 @@ class Parser:
         self.classifier = classifier()
         self._lock = threading.Lock()
 
-    def parse(self, text: str, *, today: date, context: Intent | None = None) -> Intent:
-        """The intent of one question, typed or spoken, resolved against ``today``."""
+    def parse(
+        self,
+        text: str,
+        *,
+        today: date,
+        context: Intent | None = None,
+        is_lot: Callable[[str], bool] | None = None,
+    ) -> Intent:
+        """The intent of one question, typed or spoken, resolved against ``today``.
+
+        ``is_lot`` tells whether the plant has a lot of a code: its own codes are codes
+        whatever their shape ("SLF", "Raw_1_lot_1", "LOT-PM"); it is asked only of
+        words that could be one.
+        """
         cleaned = _clean(text)
         with self._lock:  # spaCy's Vocab is shared by the pipeline and all parsers
             doc = self.nlp(cleaned)
@@ -659,6 +671,8 @@ class Parser:
         lots = tuple(dict.fromkeys(
             ent.text.upper() for ent in doc.ents if ent.label_ == "LOT" and ent.start not in name_tokens
         ))  # fmt: skip
+        if is_lot is not None:
+            lots = tuple(dict.fromkeys([*lots, *_plant_codes(doc, is_lot, name_tokens)]))
         said = cleaned.lower()
         party = party_hit[0] if party_hit else None
         item = item_hit[0] if item_hit else None
@@ -873,6 +887,49 @@ def _direction(scores: dict[str, float], said: str, lots: list[tuple[int, int]])
             return
 
 
+_PLANT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*(?:[-/.][A-Za-z0-9_]+)*$")
+_NOT_PLANT_CODE = frozenset({"QC", "QA", "OK", "FSMA", "SKU", "BOL", "PO", "US", "ID", "PM", "AM"})
+
+
+def _plant_codes(doc: Doc, is_lot: Callable[[str], bool], skip: set[int]) -> list[str]:
+    """The plant's own lot codes that no code pattern caught: letters only ("SLF"),
+    underscores ("Raw_1_lot_1"), letters joined by dashes ("LOT-PM"); each one asked
+    of the plant, and only where a word could be a code."""
+    taken = {token.i for ent in doc.ents for token in ent} | skip
+    found: list[str] = []
+    index = 0
+    while index < len(doc):
+        end = index + 1  # glue "LOT", "-", "PM" written without spaces into one word
+        while (
+            end + 1 < len(doc)
+            and doc[end - 1].whitespace_ == ""
+            and doc[end].text in "-/."
+            and doc[end].whitespace_ == ""
+            and (doc[end + 1].is_alpha or doc[end + 1].is_digit)
+        ):
+            end += 2
+        word = doc[index:end].text
+        previous = doc[index - 1].lower_ if index else ""
+        could_be = (
+            "_" in word
+            or end > index + 1
+            or (word.isupper() and len(word) >= 2)
+            or previous in LOT_WORDS
+        )
+        if (
+            index not in taken
+            and _PLANT_CODE.match(word)
+            and could_be
+            and word.upper() not in _NOT_PLANT_CODE
+            and word.lower() not in LOT_WORDS
+            # a code said after "lot" is one, known or not: "I can't find lot XYZ" beats a guess
+            and (is_lot(word) or (previous in LOT_WORDS and (word.isupper() or "_" in word)))
+        ):
+            found.append(word.upper())
+        index = end
+    return found
+
+
 def _follow(
     context: Intent, best: str, top: float, lots: tuple[str, ...], said: str
 ) -> tuple[str, tuple[str, ...], float] | None:
@@ -1035,9 +1092,15 @@ def _parser(gazetteer: Gazetteer | None) -> Parser:
 
 
 def parse(
-    text: str, *, today: date, gazetteer: Gazetteer | None = None, context: Intent | None = None
+    text: str,
+    *,
+    today: date,
+    gazetteer: Gazetteer | None = None,
+    context: Intent | None = None,
+    is_lot: Callable[[str], bool] | None = None,
 ) -> Intent:
-    """The intent of a typed or spoken question (parsers are cached per gazetteer)."""
+    """The intent of a typed or spoken question (parsers are cached per gazetteer;
+    ``is_lot`` as in ``Parser.parse``)."""
     frozen = (
         None
         if gazetteer is None
@@ -1049,7 +1112,7 @@ def parse(
             customers=tuple(gazetteer.customers),
         )
     )
-    return _parser(frozen).parse(text, today=today, context=context)
+    return _parser(frozen).parse(text, today=today, context=context, is_lot=is_lot)
 
 
 def lot_codes(text: str) -> tuple[str, ...]:

@@ -149,7 +149,13 @@ class TraceService:
             today=today,
             gazetteer=self.gazetteer(),
             context=self.conversations.last_intent(conversation),
+            is_lot=self._has_lot,
         )
+
+    def _has_lot(self, code: str) -> bool:
+        """Whether the plant has a lot of this code (its own codes are codes, whatever
+        their shape)."""
+        return _is_lot(self.genealogy, code)
 
     def may_change(self, caller: Caller | None) -> bool:
         """Whether ``caller`` may place and lift holds and start recalls."""
@@ -327,7 +333,9 @@ class TraceService:
         for word, index in ORDINALS.items():
             if word in words and index < len(options) and len(words) <= 4:
                 return replace(asked, intent=options[index], confidence=1.0, alternatives=())
-        said = parse(reply, today=today, gazetteer=self.gazetteer(), context=asked)
+        said = parse(
+            reply, today=today, gazetteer=self.gazetteer(), context=asked, is_lot=self._has_lot
+        )
         if said.intent in options and not (set(said.lots) - set(asked.lots)):
             return replace(asked, intent=said.intent, confidence=1.0, alternatives=())
         return None

@@ -511,3 +511,39 @@ def test_a_follow_up_on_expiry_asks_of_the_lot_before(plant: str) -> None:
     expiry = bot.ask("when does it expire?", today=TODAY, conversation="C1:5.1")
 
     assert (expiry.intent, expiry.query["lots"]) == ("lot_info", ["4471"])
+
+
+def test_the_plant_s_own_codes_are_codes_whatever_their_shape(
+    database: str, tmp_path: Path
+) -> None:
+    from tests.conftest import write_csv
+    from tests.storage.test_csv_import import LOTS
+
+    plant = write_plant(tmp_path / "odd")
+    odd = [
+        ["SLF", "GRAN", "10", "ea", "2026-11-05", "", "", "PLANT"],
+        ["Raw_1_lot_1", "OAT", "5", "kg", "2026-11-01", "", "", "PLANT"],
+        ["LOT-PM", "BAR", "7", "ea", "2026-11-05", "", "", "PLANT"],
+    ]
+    write_csv(plant, "lots.csv", [*LOTS, *odd])
+    import_csv_dir(database, plant)
+    bot = service(database, preload=False)
+
+    asked = {
+        question: bot.ask(question, today=TODAY)
+        for question in (
+            "tell me about lot SLF",
+            "mock recall on Raw_1_lot_1",
+            "what went into LOT-PM?",
+            "tell me about lot XYZ",
+        )
+    }
+
+    assert [a.query["lots"] for a in asked.values()] == [
+        ["SLF"],
+        ["Raw_1_lot_1"],
+        ["LOT-PM"],
+        ["XYZ"],
+    ]
+    assert [a.ok for a in asked.values()] == [True, True, True, False]
+    assert asked["tell me about lot XYZ"].text == "I can't find lot XYZ."
