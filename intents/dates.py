@@ -76,6 +76,9 @@ _HOLIDAYS = (
     r"valentine'?s(?: day)?|easter|labou?r day|memorial day)"
 )
 _ENDS = r"(?P<edge>end|start|beginning|middle)"
+_UNIT_WORDS = (
+    r"(?:packs?|oz|ounces?|inch(?:es)?|in\b|lbs?|kg|g\b|ml|l\b|cases?|ct\b|count|cm|mm|%|x\b|ea\b)"
+)
 _SPAN = r"(?P<span>week|wk|month|mo|quarter|qtr|year|yr)\b"
 
 
@@ -85,7 +88,8 @@ def _day_expr(tag: str) -> str:
     return (
         r"(?:"
         + rf"(?P<{tag}iso>\d{{4}}-\d{{1,2}}-\d{{1,2}})"
-        + rf"|(?P<{tag}num>\d{{1,2}}[/.]\d{{1,2}}(?:[/.](?:\d{{4}}|\d{{2}}))?)"
+        + rf"|(?P<{tag}num>(?:\d{{1,2}}/\d{{1,2}}(?:/(?:\d{{4}}|\d{{2}}))?"
+        + rf"|\d{{1,2}}\.\d{{1,2}}\.(?:\d{{4}}|\d{{2}}))(?![\d/.])(?!\s*{_UNIT_WORDS}))"
         + r"|(?:the\s+)?"
         + _DAYNUM.format(day)
         + r"(?:\s+of)?\s+"
@@ -104,7 +108,7 @@ def _day_expr(tag: str) -> str:
         + _WEEKDAY.format(f"{tag}wd")
         + r"|(?P<"
         + tag
-        + r"rel>today|tomorrow|yesterday|now)"
+        + r"rel>today|tomorrow|yesterday|now|this morning|this afternoon|this evening|tonight)"
         + r"|"
         + _MONTH.format(f"{tag}mo")
         + _YEAR.format(f"{tag}moy")
@@ -234,14 +238,13 @@ def _numeric(text: str, today: date, order: str | None = None) -> tuple[date, bo
         month, day = first, second  # 12/25: the month first
     elif first == second:
         month = day = first
-    else:
-        other = f"{calendar.month_name[second]} {first}" if second <= 12 else text
+    elif first <= 12 and second <= 12:
         raise _Doubt(
             f"Is {text} the {_ordinal(first)} of {calendar.month_name[second]} or "
             f"{calendar.month_name[first]} {second}? Say the month in words, please."
-            if first <= 12 and second <= 12
-            else f"{other} is no date I know. Say it another way, please."
         )
+    else:
+        raise _Doubt(f"{text} is no date I know. Say it another way, please.")
     return _safe(year, month, day, text), len(parts) > 2
 
 
@@ -296,7 +299,7 @@ def _one_day(
             day = today + timedelta(days=ahead)
         return day, day
     if group.get(f"{tag}rel"):
-        shift = {"today": 0, "now": 0, "tomorrow": 1, "yesterday": -1}[group[f"{tag}rel"].lower()]
+        shift = {"tomorrow": 1, "yesterday": -1}.get(group[f"{tag}rel"].lower(), 0)
         day = today + timedelta(days=shift)
         return day, day
     if group.get(f"{tag}mo"):
@@ -419,7 +422,15 @@ _BOUND = re.compile(
 )
 _BOUND_DAY = re.compile(
     r"\b(?P<word>since|after|from|starting|before|until|till|by)\s+the\s+"
-    r"(?P<day>\d{1,2}(?:st|nd|rd|th)|" + _ORDINAL + r")\b(?!\s+(?:of\s+)?[a-z]{3,})",
+    r"(?P<day>\d{1,2}(?:st|nd|rd|th)|" + _ORDINAL + r")\b"
+    r"(?:\s+of\s+(?:the|this)\s+month\b|(?!\s+(?:of\s+)?[a-z]{3,}))",
+    re.I,
+)
+_BARE_DAYS = re.compile(  # "from the 10th to the 15th": days of the month we are in
+    r"\b(?:between|from)\s+the\s+(?P<d1>\d{1,2}(?:st|nd|rd|th)|" + _ORDINAL + r")\s+"
+    r"(?:and|to|-|through|thru|until|till)\s+(?:the\s+)?(?P<d2>\d{1,2}(?:st|nd|rd|th)|"
+    + _ORDINAL
+    + r")\b(?!\s+(?:of\s+)?[a-z]{3,}(?<!month))",
     re.I,
 )
 _FORTNIGHT = re.compile(r"\b(?:next|coming|upcoming)\s+(?:two\s+weeks|fortnight)\b", re.I)
@@ -430,10 +441,53 @@ _DATE_WORDS = re.compile(
     r"\b(?:"
     + "|".join(sorted(set(MONTHS) - {"may", "march", "mar"}, key=len, reverse=True))
     + r")\b\.?"
-    r"|\b(?:q[1-4]|quarter|christmas|easter|thanksgiving|fortnight)\b"
-    r"|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{4}-\d{1,2}-\d{1,2}\b",
+    r"|\b(?:q[1-4]|quarter|fortnight)\b"
+    r"|\b(?:around|about|near|for|at|over|during|till|til)\s+(?:christmas|xmas|easter|thanksgiving)\b"
+    r"|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b(?!\s*" + _UNIT_WORDS + r")|\b\d{4}-\d{1,2}-\d{1,2}\b",
     re.I,
 )
+
+
+_MONTH_DAYS = re.compile(  # "nov 1-15", "between november 1 and 15", "december 1 to 3"
+    r"\b(?:between\s+|from\s+)?"
+    + _MONTH.format("mm")
+    + r"\s+(?:the\s+)?"
+    + _DAYNUM.format("d1")
+    + r"\s*(?:-|\u2013|to|and|through|thru|until|till)\s*(?:the\s+)?"
+    + _DAYNUM.format("d2")
+    + _YEAR.format("yy")
+    + r"(?!\s*(?:/|"
+    + _MONTH.format("x")
+    + r"))",
+    re.I,
+)
+_DAYS_MONTH = re.compile(  # "10-12 november", "3 to 5 december 2026"
+    r"\b(?:between\s+|from\s+)?(?:the\s+)?"
+    + _DAYNUM.format("d1")
+    + r"\s*(?:-|\u2013|to|and|through|thru|until|till)\s*(?:the\s+)?"
+    + _DAYNUM.format("d2")
+    + r"(?:\s+of)?\s+"
+    + _MONTH.format("mm")
+    + _YEAR.format("yy"),
+    re.I,
+)
+_YEAR_ALONE = re.compile(
+    r"\b(?P<word>in|during|for|of|since|from|throughout)\s+(?P<year>(?:19|20)\d\d)\b(?![-/.]\d)",
+    re.I,
+)
+_LAST_YEAR = re.compile(r"^\s*(?:of\s+)?(?:last|previous)\s+year\b", re.I)
+
+
+def _month_days(match: re.Match[str], today: date, *, future: bool) -> Window:
+    month = MONTHS[match["mm"].lower().rstrip(".")]
+    year = _year(match["yy"]) or _month_year(month, today, future=future)
+    first, last = _daynum(match["d1"]), _daynum(match["d2"])
+    start, end = _safe(year, month, first, match[0]), _safe(year, month, last, match[0])
+    if start > end:
+        raise _Doubt(
+            f"The window “{match[0]}” ends before it starts. Say the first day, then the last."
+        )
+    return Window(start, end, said=match[0])
 
 
 def read_window(text: str, today: date, *, future: bool = False) -> Window:
@@ -450,6 +504,9 @@ def read_window(text: str, today: date, *, future: bool = False) -> Window:
 
 
 def _read(said: str, today: date, *, future: bool) -> Window:
+    for within_month in (_MONTH_DAYS, _DAYS_MONTH):
+        if match := within_month.search(said):
+            return _month_days(match, today, future=future)
     for pattern in _RANGES:
         if match := pattern.search(said):
             found = _range(match, today, future=future)
@@ -458,6 +515,8 @@ def _read(said: str, today: date, *, future: bool) -> Window:
     if match := _QUARTER.search(said):
         number = int(match["qn"]) if match["qn"] else QUARTER_WORDS[match["qw"].lower()]
         year = int(match["qy"]) if match["qy"] else today.year
+        if not match["qy"] and _LAST_YEAR.match(said[match.end() :]):
+            year -= 1  # "Q4 last year"
         return Window(*_quarter(number, year), said=match[0])
     if match := _EDGE.search(said):
         return _edge(match, today, future=future)
@@ -478,9 +537,29 @@ def _read(said: str, today: date, *, future: bool) -> Window:
         return Window(_period(span, 0, today)[0], today, said=match[0])
     if match := _RELATIVE.search(said):
         shift = {"this": 0, "next": 1, "coming": 1}.get(match["rel"].lower(), -1)
-        return Window(*_period(match["span"].lower(), shift, today), said=match[0])
+        first, last = _period(match["span"].lower(), shift, today)
+        if shift == 0 and re.search(r"\bso far\b|\bto date\b", said):
+            last = today  # "this year so far"
+        return Window(first, last, said=match[0])
+    if match := _YEAR_ALONE.search(said):
+        year = int(match["year"])
+        if match["word"].lower() in ("since", "from"):
+            return Window(date(year, 1, 1), None if future else today, said=match[0])
+        return Window(date(year, 1, 1), date(year, 12, 31), said=match[0])
     if match := _BOUND.search(said):
         return _bounded(match, today, future=future)
+    if match := _BARE_DAYS.search(said):
+        day_one, day_two = _daynum(match["d1"]), _daynum(match["d2"])
+        month = today.replace(day=1)
+        if (day_two > today.day) != future:  # the nearest such days, past or future
+            month = _add_months(today, 1 if future else -1)
+        start = _safe(month.year, month.month, day_one, match[0])
+        end = _safe(month.year, month.month, day_two, match[0])
+        if start > end:
+            raise _Doubt(
+                f"The window “{match[0]}” ends before it starts. Say the first day, then the last."
+            )
+        return Window(start, end, said=match[0])
     if match := _BOUND_DAY.search(said):  # "since the 3rd": a day of this month
         return _bounded_day(match, today, future=future)
     if match := _FORTNIGHT.search(said):
@@ -516,7 +595,9 @@ def _standalone(match: re.Match[str], said: str) -> bool:
     placed = re.search(
         r"\b(?:on|by|since|until|before|after|last|next|this)\s*$", said[: match.start()]
     )
-    if group.get("awd") or group.get("arel") == "now":
+    if group.get("awd"):  # "next friday", "on friday": placed; "friday" alone may be a name
+        return placed is not None or bool(group.get("awd_rel"))
+    if group.get("arel") == "now" or group.get("ah"):  # "Easter Farms" is a name
         return placed is not None
     return True
 
@@ -554,6 +635,8 @@ def _range(match: re.Match[str], today: date, *, future: bool) -> Window:
         stated_year = any(group.get(k) for k in ("ay", "ay2", "amoy")) or group.get("aiso")
         if not stated_year and start > last and start.replace(year=last.year) <= last:
             start = start.replace(year=last.year)  # "from 1 November to 30 November 2026"
+        if not stated_year and start > last:
+            start = start.replace(year=start.year - 1)  # "dec 28 to jan 3": the turn of a year
     if start > last:
         raise _Doubt(
             f"The window “{match[0]}” ends before it starts. Say the first day, then the last."
@@ -579,7 +662,7 @@ def _edge(match: re.Match[str], today: date, *, future: bool) -> Window:
 def _bounded(match: re.Match[str], today: date, *, future: bool) -> Window:
     word = match["word"].lower()
     starts = word in ("since", "after", "from", "starting")
-    days = _one_day(match, "a", today, future=future and not starts)
+    days = _one_day(match, "a", today, future=future)
     if days is None:
         return Window()
     first, last = days

@@ -170,6 +170,14 @@ _MONTH_NOVEMBER = re.compile(
 )
 
 
+def _month_unless_code(match: re.Match[str]) -> str:
+    """ "november" as the month, unless it spells a code ("lot november two one")."""
+    before = match.string[: match.start()].split()
+    if before and (re.fullmatch(CODE_WORDS, before[-1]) or before[-1] in PHONETIC):
+        return match[0]
+    return match[0].replace("november", "nov")
+
+
 def normalise_spoken(text: str) -> str:
     """Recogniser text with number words as digits and spelled codes joined.
 
@@ -177,7 +185,7 @@ def normalise_spoken(text: str) -> str:
     ("nov"), not the spelled letter N.
     """
     said = FILLERS.sub("", text.lower()).strip()
-    said = _MONTH_NOVEMBER.sub(lambda m: m[0].replace("november", "nov"), said)
+    said = _MONTH_NOVEMBER.sub(_month_unless_code, said)
     said = re.sub(rf"\ba (?={CODE_WORDS}\b)", "", said)  # "who got a lot 4471": "a lot" is "lot"
     said = re.sub(  # "four four oh one": "oh" between digits is zero
         rf"\b({_DIGIT_WORDS}|oh) oh\b|\boh(?= (?:{_DIGIT_WORDS}|oh)\b)",

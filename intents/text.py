@@ -52,30 +52,30 @@ from intents.dates import MONTHS, WEEKDAYS, read_window
 from intents.model import LOT_INTENTS, Intent
 from intents.spoken import looks_spoken, normalise_spoken
 
-WINDOWED = frozenset({"expiring", "supplier_lots", "customer_lots", "qc_failures"})
+WINDOWED = frozenset({"expiring", "supplier_lots", "customer_lots", "qc_failures", "holds"})
+"""The intents whose answer a date window narrows."""
 LISTS = frozenset({"holds", "alerts", "qc_failures"})
 """The intents that list what stands out in the plant, asked of no lot."""
-"""The intents whose answer a date window narrows."""
 
 __all__ = ["Gazetteer", "Parser", "clarifying_question", "lot_codes", "parse"]
 
 CLARIFY_BELOW = 0.6
 """Confidence under which a question gets a clarifying question."""
 NEAR_TIE = 0.03
+"""A runner-up this close to the best makes a near tie, which also gets one."""
 CLASSIFIER_WEIGHT = 6.0
 """How much the TextCategorizer's probabilities count beside the rules' cue scores."""
 CLASSIFIER_SURE = 0.3
 """The classifier votes only when its best intent has at least this probability."""
 MIN_EVIDENCE = 1.5
+"""Without a lot, a question needs cues worth this much to be about anything."""
 STRONG = 5.0
 """Cues this strong outweigh an everyday word ("holiday") in the same question."""
-"""Without a lot, a question needs cues worth this much to be about anything."""
-"""A runner-up this close to the best makes a near tie, which also gets one."""
 
 LOT_WORDS = frozenset({"lot", "lots", "batch", "batches", "#", "no", "no.", "number", "code", "nr"})
 _CODE = re.compile(
     r"^(?=[^\s]*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*$"
-    r"|^[A-Za-z]+\d*(?:/[A-Za-z0-9]+)+(?<=\d)$"  # L/24/001: an ERP's code with slashes
+    r"|^[A-Za-z]+\d*(?:/[A-Za-z0-9]+){2,}$"  # L/24/001: an ERP's code with slashes
 )
 _NOT_CODE = re.compile(
     r"^(?:\d{1,2}|\d{1,2}(?:st|nd|rd|th|am|pm)|\d+\.\d+|\d+(?:\.\d+)?%|\d+(?:days?|weeks?|months?|kg|g|lbs?))$",
@@ -83,7 +83,7 @@ _NOT_CODE = re.compile(
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _PERSONAL_NUMBER = re.compile(
-    r"\b(?:extension|ext|badge|employee|staff|phone|cell|mobile|pin|room|desk|locker|"
+    r"\b(?:extension|ext|badge|employee|staff|phone|cell|mobile|pin|room|desk|locker|part|"
     r"ticket|invoice|print job|job|seat|table|flight|bus|gate|zip|postcode)"
     r"(?:\s+(?:number|no|num|id|#))?(?:\s+(?:is|was|=|:))?\s*$"
 )
@@ -140,6 +140,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
     "holds": (
         ("what|which|any|anything|everything|list|show|all ... on hold", 3.5),
         ("held|holds", 2.5),
+        ("held up", -4.0),
         ("list|show|all|which|what ... hold", 2.0),
         ("hold list|report|reasons|reason", 2.0),
         ("currently|now|moment ... hold", 1.0),
@@ -178,6 +179,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("what|which ... pull|withdraw", 2.0),
         ("pull|pulling lot|lots|batch|it|them|everything|all|product", 3.5),
         ("pull up", -3.0),
+        ("pull ... info|details|record|records|report|facts|data|file", -4.0),
         ("glass|metal|fragments|foreign|undeclared|salmonella|listeria", 1.0),
         ("worst case", 1.5),
         ("scope it|this|that", 1.5),
@@ -480,6 +482,10 @@ def _lot_codes(doc: Doc) -> Doc:
             following = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
             if following in _UNITS or following in _MEASURES:
                 continue
+            if re.fullmatch(r"\d{1,2}-\d{1,2}", token.text) and (
+                previous.rstrip(".") in MONTHS or following.rstrip(".") in MONTHS
+            ):
+                continue  # "nov 1-15", "10-12 november": days of a month
             if _YEAR.match(token.text) and (
                 previous in MONTHS or previous in ("in", "of", "since", "year")
             ):
@@ -547,7 +553,7 @@ def _base_pipeline() -> Language:
     tokenizer.token_match = re.compile(
         r"^(?:(?=\S*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)+"
         r"|\d{1,2}/\d{1,2}(?:/(?:\d{4}|\d{2}))?"  # a numeric date stays one token
-        r"|[A-Za-z]+\d*(?:/[A-Za-z0-9]+)+(?<=\d))$"  # a code with slashes: L/24/001
+        r"|[A-Za-z]+\d*(?:/[A-Za-z0-9]+){2,})$"  # a code with two slashes or more: L/24/001
     ).match
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     ruler.add_patterns(_date_patterns())  # type: ignore[attr-defined]
@@ -727,7 +733,10 @@ class Parser:
                 item = self.items.fuzzy(doc, {t.i for ent in doc.ents for t in ent})
             if item is None:
                 item = _item_phrase(cleaned) if best == "formula_changes" else _expiring_item(said)
-        stated = read_window(cleaned, today, future=best == "expiring")
+        # Codes and names are no dates: "lot Q3-44", "Easter Farms", "June Dairy".
+        stated = read_window(
+            _without(cleaned, spans, party_hit, item_hit), today, future=best == "expiring"
+        )
         since, until = stated.since, stated.until
         margin = top - max(second, 0.0)
         confidence = min(0.97, 0.5 + 0.07 * top + 0.06 * margin)
@@ -889,6 +898,15 @@ def _direction(scores: dict[str, float], said: str, lots: list[tuple[int, int]])
 
 _PLANT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*(?:[-/.][A-Za-z0-9_]+)*$")
 _NOT_PLANT_CODE = frozenset({"QC", "QA", "OK", "FSMA", "SKU", "BOL", "PO", "US", "ID", "PM", "AM"})
+
+
+def _without(text: str, spans: Sequence[tuple[int, int]], *hits: tuple[str, Span] | None) -> str:
+    """The text with its lot codes and the names it matched blanked out, for dates."""
+    cut = list(spans) + [(hit[1].start_char, hit[1].end_char) for hit in hits if hit]
+    chars = list(text)
+    for start, end in cut:  # not spaces: "from <name> yesterday" must not read "from yesterday"
+        chars[start:end] = "\u00b7" * (end - start)
+    return "".join(chars)
 
 
 def _plant_codes(doc: Doc, is_lot: Callable[[str], bool], skip: set[int]) -> list[str]:

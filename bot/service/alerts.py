@@ -75,7 +75,7 @@ class AlertDesk:
 
     def digest_text(self, day: date) -> str:
         """The digest: lots expiring in the next DIGEST_DAYS days, where they are."""
-        until = day + timedelta(days=DIGEST_DAYS)
+        until = day + timedelta(days=DIGEST_DAYS - 1)  # seven days, today the first
         lots = to_data(self.service.genealogy.expiring(day, until)).get("lots", [])
         if not lots:
             return f"*Daily digest {day.isoformat()}:* no lot expires by {until.isoformat()}."

@@ -329,7 +329,7 @@ class TraceService:
         """The question asked back, settled by a reply that picks one of its options
         ("where it went", "the first one"); None when the reply asks something else."""
         options = [asked.intent, *(name for name, _ in asked.alternatives[:1])]
-        words = reply.lower().split()
+        words = re.findall(r"[a-z0-9]+", reply.lower())
         for word, index in ORDINALS.items():
             if word in words and index < len(options) and len(words) <= 4:
                 return replace(asked, intent=options[index], confidence=1.0, alternatives=())
@@ -337,7 +337,17 @@ class TraceService:
             reply, today=today, gazetteer=self.gazetteer(), context=asked, is_lot=self._has_lot
         )
         if said.intent in options and not (set(said.lots) - set(asked.lots)):
-            return replace(asked, intent=said.intent, confidence=1.0, alternatives=())
+            # what the reply adds (a party, a window) is kept
+            return replace(
+                asked,
+                intent=said.intent,
+                party=said.party or asked.party,
+                item=said.item or asked.item,
+                since=said.since or asked.since,
+                until=said.until or asked.until,
+                confidence=1.0,
+                alternatives=(),
+            )
         return None
 
     def _strip_skus(self, text: str) -> tuple[str, str | None]:
@@ -775,7 +785,7 @@ class TraceService:
         from storage.alerts import open_alerts
 
         with _database(self.database_url):
-            expiring = to_data(self.genealogy.expiring(today, today + timedelta(days=days)))
+            expiring = to_data(self.genealogy.expiring(today, today + timedelta(days=days - 1)))
             return {
                 "alerts": open_alerts(self.database_url),
                 "expiring": expiring.get("lots", []),
@@ -850,13 +860,14 @@ def _expiry_window(intent: Intent, today: date) -> tuple[date, date]:
     """What expires is always asked of a window: the one stated, else today and the
     next ``EXPIRY_DAYS`` days (the answer says so)."""
     since = intent.since or today
-    return since, intent.until or since + timedelta(days=EXPIRY_DAYS)
+    return since, intent.until or since + timedelta(days=EXPIRY_DAYS - 1)
 
 
 def _failure_window(intent: Intent, today: date) -> tuple[date, date]:
     """Failed QC checks are asked of a window: the one stated, else the last
     ``RECENT_DAYS`` days (the answer says so)."""
-    return intent.since or today - timedelta(days=RECENT_DAYS - 1), intent.until or today
+    until = intent.until or today
+    return intent.since or until - timedelta(days=RECENT_DAYS - 1), until
 
 
 def _window(intent: Intent, today: date) -> tuple[date | None, date | None] | None:
@@ -865,8 +876,6 @@ def _window(intent: Intent, today: date) -> tuple[date | None, date | None] | No
         return _expiry_window(intent, today)
     if intent.intent == "qc_failures":
         return _failure_window(intent, today)
-    if intent.intent == "holds" and (intent.since or intent.until):
-        return intent.since, intent.until
     if intent.intent in WINDOWED and (intent.since or intent.until):
         return intent.since, intent.until
     return None
@@ -880,7 +889,7 @@ def _window_notes(intent: Intent) -> list[str]:
         return [f"No end date given: {EXPIRY_DAYS} days from the start."]
     if intent.intent == "qc_failures" and intent.since is None:
         return [f"No start date given: the last {RECENT_DAYS} days."]
-    if intent.intent not in WINDOWED | {"holds"} and (intent.since or intent.until):
+    if intent.intent not in WINDOWED and (intent.since or intent.until):
         return ["The dates you gave narrow nothing here: this covers all dates."]
     return []
 

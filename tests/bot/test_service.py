@@ -303,7 +303,7 @@ def test_ask_expiring_defaults_to_the_next_two_weeks(plant: str) -> None:
     answer = service(plant).ask("what expires soon?", today=date(2027, 1, 20))
 
     assert answer.data["since"] == "2027-01-20"
-    assert answer.data["until"] == "2027-02-03"
+    assert answer.data["until"] == "2027-02-02"
     assert [lot["lot"] for lot in answer.data["lots"]] == ["B-1"]
 
 
@@ -452,7 +452,7 @@ def test_a_stated_expiry_window_is_honoured_and_said(database: str) -> None:
 
     assert stated.data["window"] == {"since": "2026-12-01", "until": "2026-12-31"}
     assert "L-2024-0113" in [lot["lot"] for lot in stated.data["lots"]]
-    assert default.data["window"] == {"since": "2026-12-01", "until": "2026-12-15"}
+    assert default.data["window"] == {"since": "2026-12-01", "until": "2026-12-14"}
     assert default.text.endswith("_No dates given: the next 14 days._")
 
 

@@ -91,7 +91,7 @@ def test_the_daily_digest_is_posted_once_a_day(sqlite_url: str, stub: SlackStub)
         c for c in stub.of("chat.postMessage") if "Daily digest 2026-11-25" in c.params["text"]
     ]
     assert len(digests) == 1
-    assert "expire by 2026-12-02" in digests[0].params["text"]
+    assert "expire by 2026-12-01" in digests[0].params["text"]  # 7 days, today the first
 
 
 def test_a_failed_post_is_counted_and_kept_for_another_try(

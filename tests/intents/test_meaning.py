@@ -55,3 +55,25 @@ def test_a_number_that_is_someone_s_is_no_lot(chat: str) -> None:
     parsed = parse(chat, today=TODAY)
 
     assert (parsed.intent, parsed.lots) == ("unknown", ())
+
+
+@pytest.mark.parametrize(
+    ("question", "lots"),
+    [
+        ("what do A12/A13 have in common", ["A12", "A13"]),
+        ("who got lot 4471 w/4480", ["4471", "4480"]),
+        ("who got lot L/24/001/A", ["L/24/001/A"]),
+        ("who got lot november two one", ["N21"]),
+        ("the part number is 4480, who got it", []),
+    ],
+)
+def test_codes_are_read_as_said(question: str, lots: list[str]) -> None:
+    assert list(parse(question, today=TODAY).lots) == lots
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [("pull lot 4471 info", "lot_info"), ("how many lots are held up at customs", "unknown")],
+)
+def test_words_of_the_new_cues_in_other_senses(question: str, intent: str) -> None:
+    assert parse(question, today=TODAY).intent == intent
