@@ -297,6 +297,9 @@ class TraceService:
             # Anything else moves on: a later "yes" must not confirm a stale question
             # (its button or token still does).
             detach(self.database_url, conversation=conversation, requested_by=caller.key)
+        elif YES.match(text):
+            message = "Nothing of yours is waiting for a yes here. Ask me something."
+            return _answer("unknown", {"text": text}, message, reason="nothing to confirm")
         clarify = self.conversations.get(conversation).clarify
         if clarify is not None:
             self.conversations.update(conversation, clarify=None)
