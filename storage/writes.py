@@ -97,7 +97,7 @@ def failed_checks(
             "spec": row[5],
             "performed_by": row[6],
             "signed_off_by": row[7],
-            "at": row[8].isoformat(sep=" ", timespec="minutes") if row[8] else None,
+            "at": row[8],
         }
         for row in rows
     ]

@@ -460,16 +460,11 @@ class Alerts:
 
 
 @dataclass(frozen=True)
-class FailedCheck:
+class FailedCheck(Check):
+    """A failed check, with the lot and item it failed on."""
+
     lot: str
     item: str
-    test: str
-    result: str
-    value: str | None
-    spec: str | None
-    performed_by: str | None
-    signed_off_by: str | None
-    at: str | None
 
 
 @dataclass(frozen=True)

@@ -234,7 +234,7 @@ def _qc_failures(result: QcFailures) -> str:
         return f"*No QC check failed{window}.*"
     head = f"*{plural(len(result.checks), 'failed QC check')}{window}*, newest first."
     lines = [
-        f"`{c.lot}` {c.item}: {c.test} {c.value or ''} (spec {c.spec or 'none given'}), {c.at}"
+        f"`{c.lot}` {c.item}: {c.test} {c.value or ''} (spec {c.spec or 'none given'}), {c.at:%Y-%m-%d %H:%M}"
         + (f", performed by {c.performed_by}" if c.performed_by else "")
         + (f", signed off by {c.signed_off_by}" if c.signed_off_by else ", not signed off")
         for c in result.checks
