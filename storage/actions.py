@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from storage.db import make_engine
 from storage.tables import ALERTS, AUDIT, HOLDS, LOTS, PENDING
@@ -38,6 +38,8 @@ __all__ = [
     "utc_now",
 ]
 
+KEEP_EXPIRED = timedelta(days=7)
+"""How long a request is kept after its expiry, so a late click still hears "expired"."""
 ACTIONS = ("hold", "release", "recall", "acknowledge")
 """What a pending action may do: hold or release lots, start a recall, close an alert."""
 
@@ -135,6 +137,9 @@ def request_action(
     with make_engine(url).begin() as connection:
         if conversation is not None:
             _detach(connection, conversation, requested_by)
+        # Requests long past their expiry are of no more use (the audit log keeps what
+        # was done): the table stays small however many questions are asked.
+        connection.execute(delete(PENDING).where(PENDING.c.expires_at < moment - KEEP_EXPIRED))
         connection.execute(
             insert(PENDING),
             {

@@ -547,3 +547,20 @@ def test_the_plant_s_own_codes_are_codes_whatever_their_shape(
     ]
     assert [a.ok for a in asked.values()] == [True, True, True, False]
     assert asked["tell me about lot XYZ"].text == "I can't find lot XYZ."
+
+
+def test_requests_long_expired_are_dropped(plant: str) -> None:
+    from datetime import datetime, timedelta
+
+    from storage.actions import request_action
+
+    old = datetime(2026, 1, 1)
+    request_action(
+        plant, action="hold", lots=["4471"], lot_ids=[1], requested_by="cli:U_ADMIN",
+        conversation=None, ttl=timedelta(minutes=15), now=old,
+    )  # fmt: skip
+    service(plant).ask("put 4471 on hold", today=TODAY, caller=ADMIN)
+
+    with make_engine(plant).connect() as connection:
+        kept = connection.execute(text("select created_at from pending_action")).scalars().all()
+    assert len(kept) == 1 and kept[0] != old
