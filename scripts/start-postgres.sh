@@ -21,4 +21,6 @@ for _ in $(seq 1 30); do
 done
 as_postgres "psql -p $port -tAc \"select 1 from pg_roles where rolname='tracebot'\"" | grep -q 1 ||
   as_postgres "psql -p $port -qc \"create role tracebot login createdb password 'tracebot'\""
+# Dropping a test database WITH (FORCE) may have to end an autovacuum worker busy on it.
+as_postgres "psql -p $port -qc 'grant pg_signal_backend to tracebot'" >/dev/null 2>&1 || true
 echo "postgresql+psycopg://tracebot:tracebot@127.0.0.1:$port/postgres"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from storage.db import init_schema, make_engine
 
@@ -52,9 +54,28 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         make_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: Engine, name: str) -> None:
+    """Drop a test database. FORCE ends the tests' own connections; an autovacuum worker
+    still busy on freshly loaded rows is another role's process, which FORCE may not end:
+    then a plain DROP, which cancels autovacuum itself, tried again for a few seconds."""
+    with admin.connect() as connection:
+        try:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError:
+            pass
+    for _ in range(40):
+        with admin.connect() as connection:
+            try:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                return
+            except OperationalError:  # "being accessed by other users": not yet
+                time.sleep(0.25)
+    raise RuntimeError(f"could not drop the test database {name}")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
