@@ -354,25 +354,27 @@ def _span_count(count: str, unit: str) -> tuple[int, str]:
     return number, unit.rstrip("s")
 
 
+def _same_day(day: date, months: int) -> date:
+    """The same day of the month ``months`` away (the month's last day where it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _months(number: int, unit: str) -> int:
+    return number * (12 if unit == "year" else 1)
+
+
 def _forward(today: date, number: int, unit: str) -> date:
     """The last day of ``number`` units counted from today, today being the first."""
     if unit in ("month", "year"):
-        months = number * (12 if unit == "year" else 1)
-        index = today.year * 12 + today.month - 1 + months
-        year, month = divmod(index, 12)
-        end = date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
-        return end - timedelta(days=1)
+        return _same_day(today, _months(number, unit)) - timedelta(days=1)
     return today + timedelta(days=number * UNITS[unit] - 1)
 
 
 def _backward(today: date, number: int, unit: str) -> date:
     """The first day of the ``number`` units that end today."""
     if unit in ("month", "year"):
-        months = number * (12 if unit == "year" else 1)
-        index = today.year * 12 + today.month - 1 - months
-        year, month = divmod(index, 12)
-        start = date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
-        return start + timedelta(days=1)
+        return _same_day(today, -_months(number, unit)) + timedelta(days=1)
     return today - timedelta(days=number * UNITS[unit] - 1)
 
 
