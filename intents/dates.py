@@ -398,7 +398,8 @@ _QUARTER = re.compile(
     re.I,
 )
 _EDGE = re.compile(
-    rf"\b(?:(?P<bound>by|before|until|till|through|thru|up to|to)\s+)?(?:the\s+)?{_ENDS}\s+of\s+"
+    rf"\b(?:(?:(?P<bound>by|before|until|till|through|thru|up to|to)|"
+    rf"(?P<opening>since|from|after|starting(?:\s+from)?))\s+)?(?:the\s+)?{_ENDS}\s+of\s+"
     rf"(?:the\s+)?(?P<rel>this|next|last|the)?\s*{_SPAN}\b",
     re.I,
 )
@@ -653,6 +654,8 @@ def _edge(match: re.Match[str], today: date, *, future: bool) -> Window:
     point = last if edge == "end" else first
     if edge == "middle":
         point = first + (last - first) / 2
+    if match["opening"]:  # "since the start of the month": from then until today
+        return Window(point, None if future else today, said=match[0])
     bound = (match["bound"] or "").lower()
     if bound:  # "by the end of the month": until then
         return Window(None, point, said=match[0])

@@ -58,10 +58,14 @@ class Intent:
     lots: tuple[str, ...] = ()
     party: str | None = None
     item: str | None = None
+    site: str | None = None
+    """A site of the plant's own the question is about ("at the cold store")."""
     since: date | None = None
     until: date | None = None
     confidence: float = 0.0
     alternatives: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+    score: float = field(default=0.0, compare=False)
+    """The raw score ``confidence`` was calibrated from (intents.calibration)."""
     doubt: str | None = field(default=None, compare=False)
     """What to ask back when a stated date could not be read for sure (not guessed)."""
 
@@ -71,6 +75,7 @@ class Intent:
             "lots": list(self.lots),
             "party": self.party,
             "item": self.item,
+            "site": self.site,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "confidence": round(self.confidence, 2),

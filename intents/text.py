@@ -21,7 +21,7 @@ intent of the previous question when given that Intent as ``context``.
 Example:
     >>> from datetime import date
     >>> parse("<@U024BE7LH> who got lot 4471?", today=date(2026, 11, 25)).as_dict()
-    {'intent': 'trace_forward', 'lots': ['4471'], 'party': None, 'item': None, 'since': None, 'until': None, 'confidence': 0.97}
+    {'intent': 'trace_forward', 'lots': ['4471'], 'party': None, 'item': None, 'site': None, 'since': None, 'until': None, 'confidence': 0.97}
     >>> parse("what do 4471 and 4480 have in common", today=date(2026, 11, 25)).intent
     'common_source'
     >>> first = parse("who got 4471", today=date(2026, 11, 25))
@@ -47,6 +47,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex
 
+from intents.calibration import calibrated
 from intents.classifier import classifier, features
 from intents.dates import MONTHS, WEEKDAYS, read_window
 from intents.model import LOT_INTENTS, Intent
@@ -113,21 +114,26 @@ class Gazetteer:
     """The parties that send us lots: naming one asks what they sent."""
     customers: Sequence[str] = ()
     """The parties we ship to (customers, distributors): naming one asks what they got."""
+    sites: Sequence[str] = ()
+    """The plant's own sites (plants, warehouses, cold stores): where stock is."""
 
     @classmethod
     def of(cls, parties: Iterable[tuple[str, str]], items: Iterable[str]) -> Gazetteer:
-        """From (name, kind) pairs as in the master data; sites and carriers are no answer.
+        """From (name, kind) pairs as in the master data; sites are kept apart and
+        carriers are no answer.
 
         Example:
             >>> Gazetteer.of([("Sysco", "customer"), ("Main plant", "site")], ["Oats"]).parties
             ('Sysco',)
         """
+        parties = list(parties)
         pairs = [(name, kind) for name, kind in parties if kind not in ("site", "carrier")]
         return cls(
             parties=tuple(name for name, _ in pairs),
             items=tuple(items),
             suppliers=tuple(name for name, kind in pairs if kind == "supplier"),
             customers=tuple(name for name, kind in pairs if kind in ("customer", "distributor")),
+            sites=tuple(name for name, kind in parties if kind == "site"),
         )
 
 
@@ -156,6 +162,8 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("fail|failed|fails|failing|failure|failures ... qc|qa|checks|tests|test|results", 3.0),
         ("fail|failed|fails|failing|failure|failures ... q c", 3.0),
         ("out-of-spec|nonconform*|non-conform*|deviation|deviations|ncr|ncrs", 3.0),
+        ("fail|failed ... inspection|inspections|audit|audits|lab", 3.0),
+        ("which|what lots|batches failed", 2.0),
         ("out of spec", 3.0),
         ("out - of - spec", 3.0),
     ),
@@ -170,9 +178,13 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("scope ... recall~", 1.0),
         # A recall asked by what went wrong, without the word
         ("contaminat*", 3.0),
-        ("impact|exposure|exposed|blast radius", 2.5),
+        ("impact|exposure|exposed|affected|implicated|impacted", 3.0),
+        ("blast radius", 3.0),
+        ("hit downstream", 2.0),
+        ("complaint|complaints", 1.0),
         (
-            "is|was|turns|turned|are|were|be|gone ... bad|rancid|unsafe|spoiled|tainted|adulterated",
+            "is|was|turns|turned|are|were|be|gone ... "
+            "bad|rancid|unsafe|spoiled|tainted|adulterated|faulty|defective",
             2.5,
         ),
         ("need|have|got|must|should to pull", 4.0),
@@ -180,7 +192,9 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("pull|pulling lot|lots|batch|it|them|everything|all|product", 3.5),
         ("pull up", -3.0),
         ("pull ... info|details|record|records|report|facts|data|file", -4.0),
-        ("glass|metal|fragments|foreign|undeclared|salmonella|listeria", 1.0),
+        ("glass|metal|fragments|foreign|undeclared|salmonella|listeria|pesticide|residue", 1.0),
+        ("allergen cross-contact|contact", 1.0),
+        ("ink migration", 1.0),
         ("worst case", 1.5),
         ("scope it|this|that", 1.5),
     ),
@@ -234,7 +248,10 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("yield", 2.5),
         ("unaccounted", 3.0),
         ("account|accounted for", 2.0),
-        ("made|make|produced|received|used|consumed|shipped|ship|have ... vs|versus|against", 3.0),
+        (
+            "made|make|produced|received|use|used|consumed|shipped|ship|have ... vs|versus|against",
+            3.0,
+        ),
         ("produced|made consumed|used", 2.5),
         ("consumed|used ... shipped", 2.0),
         ("add up", 2.0),
@@ -246,6 +263,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("test|tests|tested|testing|results", 1.5),
         ("quality", 2.0),
         ("sign|signed off", 2.0),
+        ("qc|qa released|release|approved|cleared", 2.0),
         ("certificate of analysis", 3.0),
         ("signoff|sign-off|signed-off", 2.0),
         ("inspect*", 1.5),
@@ -413,11 +431,16 @@ _NEGATIVE = re.compile(
 _CHORES = re.compile(
     r"^(?:(?:can|could|would) you |please |pls |hey )?"
     r"(?:order|buy|book|call|remind|play|set (?:a|an|up)|convert|translate|schedule|email|text|"
-    r"cancel|turn (?:on|off)|open|close)\b|"
+    r"cancel|turn (?:on|off)|open(?! (?:alerts?|alarms?|issues?|holds?|irregularit\w*|warnings?)\b)|"
+    r"close)\b|"
     r"\b(?:minutes|agenda|slides|timesheet|rota|pizza|music|forklift|printer)\b",
     re.IGNORECASE,
 )
 """Requests a traceability assistant does not do, when they name no lot."""
+_SHIPPED = re.compile(
+    r"\b(?:got|get|gets|receiv\w*|went|go|goes|gone|ship\w*|sent|send|deliver\w*|took|take|"
+    r"order\w*|bought|make it|made it|end(?:ed)? up)\b"
+)
 _TRANSFER = re.compile(
     r"\b(?:receiv\w*|got|get|gets|bought|buy|order\w*|deliver\w*|ship\w*|sen[dt]|suppl\w*|"
     r"lots?|batch\w*|receipts?|went|go|gone|took|take|purchas\w*|incoming|inbound|outbound|came|come|arriv\w*)\b"
@@ -577,11 +600,26 @@ _GENERIC = frozenset(
 )  # fmt: skip
 
 
-def _aliases(name: str) -> set[str]:
-    """Short forms people say for a master-data name."""
+_PACK_UNITS = frozenset({"g", "kg", "ml", "l", "oz", "lb", "lbs", "ct", "pack", "units"})
+
+
+def _aliases(name: str, *, site: bool = False, item: bool = False) -> set[str]:
+    """Short forms people say for a master-data name; a site's last two words too
+    ("the cold store" for Riverside cold store); an item's head noun, plural too
+    ("honey", "cartons", "film bags" for Printed PP film bag)."""
     plain = re.sub(r"[.,]", " ", name).strip()
     words = plain.split()
     aliases = {name.lower(), plain.lower(), _split_camel(plain).lower()}
+    if site and len(words) > 2:
+        aliases.add(" ".join(words[-2:]).lower())
+    if item:
+        head = name.split(",")[0].split()
+        while head and (re.search(r"\d", head[-1]) or head[-1].lower() in _PACK_UNITS):
+            head = head[:-1]  # "500 g", "12-pack"
+        for size in (1, 2):
+            if len(head) > size:
+                said = " ".join(head[-size:]).lower()
+                aliases |= {said, said + ("" if said.endswith("s") else "s")}
     for end in range(2, len(words)):  # "acme grain", "honey almond granola"
         aliases.add(" ".join(words[:end]).lower())
         aliases.add(_split_camel(" ".join(words[:end])).lower())
@@ -592,14 +630,43 @@ def _aliases(name: str) -> set[str]:
     return {a.strip() for a in aliases if len(a.strip()) >= 3}
 
 
-class _Names:
-    """A gazetteer of one kind (parties or items): exact aliases, then fuzzy."""
+def _sound(text: str) -> str:
+    """A rough sound of a name, so that spellings by ear meet: "sisco", "sysko" and
+    "sis co" all sound as Sysco.
 
-    def __init__(self, nlp: Language, names: Iterable[str]) -> None:
+    Example:
+        >>> _sound("sis co") == _sound("Sysco") == _sound("sysko")
+        True
+    """
+    key = re.sub(r"[^a-z]", "", text.lower())
+    for written, sound in (
+        ("ph", "f"),
+        ("ck", "k"),
+        ("q", "k"),
+        ("c", "k"),
+        ("y", "i"),
+        ("z", "s"),
+    ):
+        key = key.replace(written, sound)
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+class _Names:
+    """A gazetteer of one kind (parties, items or sites): exact aliases, then by
+    sound and fuzzy."""
+
+    def __init__(
+        self, nlp: Language, names: Iterable[str], *, sites: bool = False, items: bool = False
+    ) -> None:
         owners: dict[str, set[str]] = {}
+        self.heads: dict[str, set[str]] = {}
+        """Aliases that are an item's head noun ("bar"), with the words of its name."""
         for name in names:
-            for alias in _aliases(name):
+            full = _aliases(name, site=sites)
+            for alias in _aliases(name, site=sites, item=items):
                 owners.setdefault(alias, set()).add(name)
+                if alias not in full:
+                    self.heads[alias] = set(re.findall(r"[a-z]+", name.lower()))
         self.alias_names = {
             alias: next(iter(found)) for alias, found in owners.items() if len(found) == 1
         }
@@ -607,18 +674,48 @@ class _Names:
         for alias in self.alias_names:
             self.matcher.add(alias, [nlp.make_doc(alias)])
         self.choices = list(self.alias_names)
+        sounds: dict[str, set[str]] = {}
+        for alias, name in self.alias_names.items():
+            if len(alias) >= 5:
+                sounds.setdefault(_sound(alias), set()).add(name)
+        self.sounds = {key: next(iter(found)) for key, found in sounds.items() if len(found) == 1}
 
-    def exact(self, doc: Doc) -> tuple[str, Span] | None:
+    def exact(self, doc: Doc, known: frozenset[str] = frozenset()) -> tuple[str, Span] | None:
+        """The longest alias said; a head noun only where no other word qualifies it
+        ("the bar", "Acme oats", but not "peanut butter bar"); ``known`` are words
+        of other names, that may stand before it."""
         best: tuple[int, str, Span] | None = None
         for match_id, start, end in self.matcher(doc):
             alias = doc.vocab.strings[match_id]
+            if alias in self.heads and start > 0:
+                before = doc[start - 1]
+                if not (
+                    before.is_stop
+                    or not before.is_alpha
+                    or before.lower_ in self.heads[alias]
+                    or before.lower_ in known
+                    or before.lower_ in LOT_WORDS
+                ):
+                    continue
             if best is None or len(alias) > best[0]:
                 best = (len(alias), alias, doc[start:end])
         return (self.alias_names[best[1]], best[2]) if best else None
 
     def fuzzy(self, doc: Doc, skip: set[int]) -> str | None:
+        """A name said by ear or with a typo: the same sound over one to three words,
+        else one or two words close enough in spelling."""
         if not self.choices:
             return None
+        for start in range(len(doc)):
+            for end in range(start + 1, min(start + 4, len(doc) + 1)):
+                span = doc[start:end]
+                if span[-1].i in skip or not span[-1].is_alpha or span[0].is_stop:
+                    break
+                if span[-1].is_stop:
+                    continue
+                key = _sound(span.text)
+                if len(key) >= 5 and key in self.sounds:
+                    return self.sounds[key]
         words = [t for t in doc if t.is_alpha and t.i not in skip and len(t) >= 4 and not t.is_stop]
         best: tuple[float, str] | None = None
         for index, token in enumerate(words):
@@ -648,7 +745,11 @@ class Parser:
                 self.cue_info[key] = (intent, weight, anchored)
                 self.cues.add(key, [[_token_pattern(word) for word in words]])
         self.parties = _Names(self.nlp, self.gazetteer.parties)
-        self.items = _Names(self.nlp, self.gazetteer.items)
+        self.items = _Names(self.nlp, self.gazetteer.items, items=True)
+        self.sites = _Names(self.nlp, self.gazetteer.sites, sites=True)
+        self.party_words = frozenset(
+            word for alias in self.parties.alias_names for word in alias.split()
+        )
         self.classifier = classifier()
         self._lock = threading.Lock()
 
@@ -671,17 +772,26 @@ class Parser:
             doc = self.nlp(cleaned)
             scores = self._scores(doc)
             party_hit = self.parties.exact(doc)
-            item_hit = self.items.exact(doc)
+            item_hit = self.items.exact(doc, self.party_words)
+            site_hit = self.sites.exact(doc)
             votes = self.classifier.cats(features(doc)) if self.classifier else {}
-        name_tokens = {t.i for hit in (party_hit, item_hit) if hit for t in hit[1]}
+        name_tokens = {t.i for hit in (party_hit, item_hit, site_hit) if hit for t in hit[1]}
         lots = tuple(dict.fromkeys(
             ent.text.upper() for ent in doc.ents if ent.label_ == "LOT" and ent.start not in name_tokens
         ))  # fmt: skip
         if is_lot is not None:
-            lots = tuple(dict.fromkeys([*lots, *_plant_codes(doc, is_lot, name_tokens)]))
+            found = _plant_codes(doc, is_lot, name_tokens, lower=not lots)
+            lots = tuple(dict.fromkeys([*lots, *found]))
         said = cleaned.lower()
         party = party_hit[0] if party_hit else None
         item = item_hit[0] if item_hit else None
+        site = site_hit[0] if site_hit else None
+        # Names are slots of any question ("did any of 4471 go to sysco"), and steer it.
+        taken = {t.i for ent in doc.ents for t in ent} | name_tokens
+        with self._lock:
+            party = party or self.parties.fuzzy(doc, taken)
+            item = item or self.items.fuzzy(doc, taken)
+            site = site or self.sites.fuzzy(doc, taken)
         spans = [
             (ent.start_char, ent.end_char)
             for ent in doc.ents
@@ -694,6 +804,7 @@ class Parser:
             lots=lots,
             named=party is not None or (item is None and _party_phrase(cleaned) is not None),
             kind=self._kind(party),
+            site=site is not None,
         )
         ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
         (best, top), (_, second) = ranked[0], ranked[1]
@@ -716,26 +827,24 @@ class Parser:
             ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
             (best, top), (_, second) = ranked[0], ranked[1]
             if best == "unknown":
-                return Intent("unknown", confidence=round(min(0.97, 0.5 + 0.07 * top), 2))
+                return _unknown(min(0.97, 0.5 + 0.07 * top))
         everyday = _NEGATIVE.search(said) is not None and top < STRONG
         if (everyday or _CHORES.search(said)) and not lots:
-            return Intent("unknown", confidence=0.5)
+            return _unknown(0.5)
         if top < MIN_EVIDENCE and not lots:
-            return Intent("unknown", confidence=0.3)
+            return _unknown(0.3)
         if top <= 0:
             best, top = "lot_info", 1.0
+        # A name as said, that no master data knows, only where the question is about one.
         if best in ("supplier_lots", "customer_lots") and party is None:
-            with self._lock:
-                party = self.parties.fuzzy(doc, {t.i for ent in doc.ents for t in ent})
-            party = party or _party_phrase(cleaned)
+            party = _party_phrase(cleaned)
         if best in ("formula_changes", "expiring") and item is None:
-            with self._lock:
-                item = self.items.fuzzy(doc, {t.i for ent in doc.ents for t in ent})
-            if item is None:
-                item = _item_phrase(cleaned) if best == "formula_changes" else _expiring_item(said)
+            item = _item_phrase(cleaned) if best == "formula_changes" else _expiring_item(said)
         # Codes and names are no dates: "lot Q3-44", "Easter Farms", "June Dairy".
         stated = read_window(
-            _without(cleaned, spans, party_hit, item_hit), today, future=best == "expiring"
+            _without(cleaned, spans, party_hit, item_hit, site_hit),
+            today,
+            future=best == "expiring",
         )
         since, until = stated.since, stated.until
         margin = top - max(second, 0.0)
@@ -743,11 +852,13 @@ class Parser:
         return Intent(
             best,
             lots=lots,
-            party=party if best in ("supplier_lots", "customer_lots") else None,
-            item=item if best in ("formula_changes", "expiring") else None,
+            party=party if best not in ("hold", "release") else None,
+            item=item if best not in ("hold", "release") else None,
+            site=site if best not in ("hold", "release") else None,
             since=since,
             until=until,
-            confidence=round(confidence, 2),
+            confidence=calibrated(confidence),
+            score=round(confidence, 4),
             doubt=stated.doubt if best in WINDOWED else None,
             alternatives=tuple(
                 (name, round(min(0.97, 0.5 + 0.07 * score), 2))
@@ -788,17 +899,26 @@ class Parser:
         lots: tuple[str, ...],
         named: bool,
         kind: str | None = None,
+        site: bool = False,
     ) -> None:
         """What a question names steers it: lots make it about lots, a party about a window."""
         if lots:  # the plant's lists are asked of no lot: "is 5120 on hold?" is about 5120
             for intent in ("holds", "alerts", "qc_failures"):
+                if intent == "alerts" and scores[intent] >= 3.0:
+                    continue  # "any alerts on 5133": the open alerts of that lot
                 scores[intent] = min(scores[intent], 0.0) - 2.0
+            if kind == "customer" and _SHIPPED.search(said):
+                scores["trace_forward"] += 3.0  # "did FreshMart get any of 4471?"
+            if kind == "supplier":
+                scores["trace_backward"] += 2.5  # "any Acme oats in lot 5120?"
+            if site:
+                scores["lot_info"] += 2.0  # "how much of 4471 is at the cold store?"
         if lots:
             for intent in ("supplier_lots", "customer_lots", "expiring"):
                 scores[intent] -= 2.0
             if re.search(r"\b(?:recipe|formula|version)\b", said):
                 scores["formula_changes"] += (
-                    2.0  # "which recipe made lot 4471?" asks for the version
+                    3.0  # "which recipe made lot 4471?" asks for the version
                 )
             else:
                 scores["formula_changes"] -= 0.5
@@ -810,14 +930,23 @@ class Parser:
             if re.search(r"\bexpir|\bbest before\b|\bgo(?:es)? off\b|\bshelf life\b", said):
                 scores["lot_info"] += 2.5  # "when does 4471 expire?"
         else:
+            # "if the honey from Busy Bees is bad, what do we pull": a recall of what
+            # that supplier sent us, no lot named.
+            supplied = kind == "supplier" and scores["recall"] > 0
+            recalled = supplied and scores["recall"] >= 3.0
             for intent in LOT_INTENTS:
-                scores[intent] -= 2.0
+                if not (supplied and intent == "recall"):
+                    scores[intent] -= 2.0
+            if supplied:  # the word "recall" itself settles it against "what they sent"
+                scores["recall"] += 6.0 if recalled else 4.0
+                if recalled:  # "recall all almonds Valley Nut sent us" is no delivery list
+                    scores["supplier_lots"] -= 3.0
             for intent in LISTS:  # what is on hold, open, failed: the plant's lists
                 if scores[intent] > 0:
                     scores[intent] += 2.0
             if scores["formula_changes"] > 0:
                 scores["formula_changes"] += 0.5
-            if kind is not None and _TRANSFER.search(said):
+            if kind is not None and _TRANSFER.search(said) and not recalled:
                 # The master data knows who sends and who gets: "what did Sysco receive?"
                 scores[f"{kind}_lots"] += 4.0
             if named and _TRANSFER.search(said):
@@ -858,6 +987,7 @@ _RELATIONS = tuple(
             "trace_backward",
         ),
         (r"\bc[oa]mes?\s+(?:out\s+of|from)\b", "trace_forward", "trace_backward"),
+        (r"\bend(?:s|ed)?\s+up\s+in(?:to)?\b", "trace_backward", "trace_forward"),
         (r"\bused\s+(?:in|for)\b", "trace_backward", "trace_forward"),
         (r"\bused?\s+to\s+(?:make|produce)\b", "trace_backward", "trace_forward"),
         (r"\bcontain(?:s|ed)?\b", "trace_forward", "trace_backward"),
@@ -909,10 +1039,14 @@ def _without(text: str, spans: Sequence[tuple[int, int]], *hits: tuple[str, Span
     return "".join(chars)
 
 
-def _plant_codes(doc: Doc, is_lot: Callable[[str], bool], skip: set[int]) -> list[str]:
+def _plant_codes(
+    doc: Doc, is_lot: Callable[[str], bool], skip: set[int], *, lower: bool = False
+) -> list[str]:
     """The plant's own lot codes that no code pattern caught: letters only ("SLF"),
     underscores ("Raw_1_lot_1"), letters joined by dashes ("LOT-PM"); each one asked
-    of the plant, and only where a word could be a code."""
+    of the plant, and only where a word could be a code. With ``lower`` (no other
+    code named) a word written in lower case counts too when the plant has that
+    lot ("mock recall on slf")."""
     taken = {token.i for ent in doc.ents for token in ent} | skip
     found: list[str] = []
     index = 0
@@ -933,6 +1067,7 @@ def _plant_codes(doc: Doc, is_lot: Callable[[str], bool], skip: set[int]) -> lis
             or end > index + 1
             or (word.isupper() and len(word) >= 2)
             or previous in LOT_WORDS
+            or (lower and len(word) >= 3 and word.isalpha() and not doc[index].is_stop)
         )
         if (
             index not in taken
@@ -1066,6 +1201,10 @@ def _expiring_item(said: str) -> str | None:
     return " ".join(words)
 
 
+def _unknown(score: float) -> Intent:
+    return Intent("unknown", confidence=calibrated(score), score=round(score, 4))
+
+
 def clarifying_question(intent: Intent) -> str | None:
     """A question back to the person when the parse is weak or nearly tied, else None.
 
@@ -1078,7 +1217,8 @@ def clarifying_question(intent: Intent) -> str | None:
         return None
     if intent.doubt:  # a date said but not read for sure: ask, never guess
         return intent.doubt
-    tied = bool(intent.alternatives) and intent.alternatives[0][1] >= intent.confidence - NEAR_TIE
+    raw = intent.score or intent.confidence  # alternatives are raw scores
+    tied = bool(intent.alternatives) and intent.alternatives[0][1] >= raw - NEAR_TIE
     if intent.confidence >= CLARIFY_BELOW and not tied:
         return None
     options = [intent.intent, *(name for name, _ in intent.alternatives[:1])]
@@ -1128,6 +1268,7 @@ def parse(
             items=tuple(gazetteer.items),
             suppliers=tuple(gazetteer.suppliers),
             customers=tuple(gazetteer.customers),
+            sites=tuple(gazetteer.sites),
         )
     )
     return _parser(frozen).parse(text, today=today, context=context, is_lot=is_lot)

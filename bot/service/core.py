@@ -63,6 +63,7 @@ from trace_engine.model import (
     QcFailures,
     to_data,
 )
+from trace_engine.narrow import narrow
 
 if TYPE_CHECKING:
     from bot.service.alerts import AlertDesk
@@ -421,6 +422,15 @@ class TraceService:
                 "Sorry, I didn't get that. Ask me who got a lot, or what went into it.",
                 reason="not a traceability question",
             )
+        notes: list[str] = []
+        if name in ("recall", "trace_forward", "trace_backward") and not intent.lots:
+            scoped = self._supplied(intent)
+            if isinstance(scoped, Answer):
+                return scoped
+            if scoped is not None:
+                intent, note = scoped
+                query = query | {"lots": list(intent.lots)}
+                notes.append(note)
         if name in LOT_INTENTS and not intent.lots:
             return _answer(
                 name,
@@ -437,7 +447,6 @@ class TraceService:
                 "Which two lots should I compare?",
                 reason="one lot named",
             )
-        notes: list[str] = []
         try:
             if intent.lots:
                 real, sku = self._real_codes(intent.lots, sku, said, spoken, notes)
@@ -464,9 +473,15 @@ class TraceService:
         except TraceError as err:
             return _answer(name, query, str(err), reason=str(err))
         lots = list(intent.lots)
+        narrowed = self._narrowed(intent, result)
+        result = narrowed.result
         text = render_text(name, lots, result)
         speech = render_speech(name, lots, result)
+        if narrowed.lead:
+            text, speech = f"*{narrowed.lead}*\n{text}", f"{narrowed.lead} {speech}"
         data: dict[str, Any] = to_data(result)
+        if narrowed.applied:
+            data["narrowed"] = narrowed.applied
         window = _window(intent, today)
         if window is not None:
             data["window"] = {"since": _iso(window[0]), "until": _iso(window[1])}
@@ -509,6 +524,52 @@ class TraceService:
                 real.append(self.genealogy.match_code(nearest, sku=sku))
                 notes.append(f"I heard “{code}” and took it for lot {nearest}.")
         return tuple(real), sku
+
+    def _supplied(self, intent: Intent) -> tuple[Intent, str] | Answer | None:
+        """A recall or trace asked of a supplier's goods rather than a lot ("how exposed
+        are we if the almonds from Valley Nut were bad"): the lots received from that
+        supplier (of the item and in the window named), or why there are none."""
+        if intent.party is None or intent.party not in self.gazetteer().suppliers:
+            return None
+        received = self.genealogy.supplier_lots(intent.party, intent.since, intent.until)
+        lines = [line for line in received.lots if intent.item in (None, line.item)]
+        what = f"{intent.item} " if intent.item else ""
+        window = _window_words(intent.since, intent.until)
+        if not lines:
+            return _answer(
+                intent.intent,
+                intent.as_dict(),
+                f"No {what}lots from {intent.party} on record{window}.",
+                reason="no lots of that supplier",
+            )
+        codes = tuple(dict.fromkeys(line.lot for line in lines))
+        shown = ", ".join(codes[:12]) + (f" and {len(codes) - 12} more" if len(codes) > 12 else "")
+        note = f"The {what}lots received from {intent.party}{window}: {shown}."
+        return replace(intent, lots=codes, party=None, item=None), note
+
+    def _narrowed(self, intent: Intent, result: Any) -> Any:
+        """``result`` kept to the party, item or site the question named."""
+        gazetteer = self.gazetteer()
+        party = intent.party
+        if intent.intent in ("trace_forward", "expiring") and party not in gazetteer.customers:
+            party = None  # what a supplier sent is no shipment of ours
+        if intent.intent == "trace_backward" and party not in gazetteer.suppliers:
+            party = None
+        return narrow(
+            result,
+            intent.lots,
+            party=party,
+            item=intent.item,
+            site=intent.site,
+            item_of=self._item_of,
+        )
+
+    def _item_of(self, code: str) -> str | None:
+        try:
+            lot = self.genealogy.lot(self.genealogy.resolve(code))
+        except TraceError:
+            return None
+        return self.genealogy.item(lot.item_id).name
 
     def _as_asked(self, lots: tuple[str, ...], shared: str) -> tuple[str, ...]:
         """``lots`` with a code that names no lot (a heard one) replaced by ``shared``."""
@@ -579,6 +640,7 @@ class TraceService:
                         raised_at=str(alert["created_at"]),
                     )
                     for alert in open_alerts(url)
+                    if not intent.lots or alert["lot"] in intent.lots  # "any alerts on 5133?"
                 )
             )
         if intent.intent == "qc_failures":
@@ -895,6 +957,14 @@ def _window_notes(intent: Intent) -> list[str]:
     if intent.intent not in WINDOWED and (intent.since or intent.until):
         return ["The dates you gave narrow nothing here: this covers all dates."]
     return []
+
+
+def _window_words(since: date | None, until: date | None) -> str:
+    if since and until:
+        return f" from {since.isoformat()} to {until.isoformat()}"
+    if since:
+        return f" since {since.isoformat()}"
+    return f" until {until.isoformat()}" if until else ""
 
 
 def _iso(day: date | None) -> str | None:

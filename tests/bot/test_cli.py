@@ -303,6 +303,7 @@ def test_cli_parse_with_a_database_names_parties_as_in_the_master_data(
         "lots": [],
         "party": "Sysco",
         "item": None,
+        "site": None,
         "since": "2026-10-01",
         "until": "2026-10-31",
         "confidence": None,

@@ -535,6 +535,7 @@ def test_the_plant_s_own_codes_are_codes_whatever_their_shape(
             "tell me about lot SLF",
             "mock recall on Raw_1_lot_1",
             "what went into LOT-PM?",
+            "mock recall on slf",
             "tell me about lot XYZ",
         )
     }
@@ -543,9 +544,10 @@ def test_the_plant_s_own_codes_are_codes_whatever_their_shape(
         ["SLF"],
         ["Raw_1_lot_1"],
         ["LOT-PM"],
+        ["SLF"],
         ["XYZ"],
     ]
-    assert [a.ok for a in asked.values()] == [True, True, True, False]
+    assert [a.ok for a in asked.values()] == [True, True, True, True, False]
     assert asked["tell me about lot XYZ"].text == "I can't find lot XYZ."
 
 

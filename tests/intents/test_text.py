@@ -316,3 +316,101 @@ def test_names_and_products_as_said_in_long_questions() -> None:
     )
     assert (history.intent, history.item) == ("formula_changes", "Maple Pecan Clusters")
     assert (audit.intent, audit.party, audit.since) == ("customer_lots", "Sysco", date(2025, 12, 1))
+
+
+PLANT = Gazetteer.of(
+    [
+        ("Sysco", "customer"),
+        ("FreshMart Grocers", "customer"),
+        ("Valley Nut Company", "supplier"),
+        ("Busy Bees Apiaries", "supplier"),
+        ("Riverside cold store", "site"),
+        ("Hillside main plant", "site"),
+    ],
+    ["Sliced almonds", "Clover honey", "Trail Mix Bar 12-pack", "Printed PP film bag"],
+)
+
+
+@pytest.mark.parametrize("said", ["sisco", "sysko", "sis co", "Sysco"])
+def test_a_party_spelled_by_ear_is_the_party_inside_a_lot_question(said: str) -> None:
+    got = parse(f"did any of 4471 go to {said}", today=TODAY, gazetteer=PLANT)
+
+    assert (got.intent, got.lots, got.party) == ("trace_forward", ("4471",), "Sysco")
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("which honey lots expire next month", "Clover honey"),
+        ("any bars expiring this week", "Trail Mix Bar 12-pack"),
+        ("busy bees honey in 5133?", "Clover honey"),
+        ("which film bags did we get", "Printed PP film bag"),
+        ("did the peanut butter bar recipe change", "peanut butter bar"),  # not the Trail Mix Bar
+    ],
+)
+def test_an_item_s_head_noun_names_it_where_no_other_word_qualifies_it(
+    text: str, item: str
+) -> None:
+    assert parse(text, today=TODAY, gazetteer=PLANT).item == item
+
+
+def test_a_site_is_a_slot_of_its_own() -> None:
+    stock = parse("how much of 4471 is at the cold store", today=TODAY, gazetteer=PLANT)
+    expiring = parse("what expires at the main plant this week", today=TODAY, gazetteer=PLANT)
+
+    assert (stock.intent, stock.site, stock.party) == ("lot_info", "Riverside cold store", None)
+    assert (expiring.intent, expiring.site) == ("expiring", "Hillside main plant")
+    assert stock.as_dict()["site"] == "Riverside cold store"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how exposed are we if the almonds from valley nut were bad",
+        "valley nut called about their almonds, what is affected on our side",
+        "we need to recall all almonds valley nut sent us this month",
+    ],
+)
+def test_a_recall_of_a_supplier_s_goods_names_supplier_and_item(text: str) -> None:
+    got = parse(text, today=TODAY, gazetteer=PLANT)
+
+    assert (got.intent, got.lots) == ("recall", ())
+    assert (got.party, got.item) == ("Valley Nut Company", "Sliced almonds")
+
+
+def test_impact_words_ask_for_a_recall_and_alerts_may_name_a_lot() -> None:
+    assert parse("what is the impact if ALM-5531 is bad", today=TODAY).intent == "recall"
+    assert parse("open alerts?", today=TODAY).intent == "alerts"
+    assert parse("any alerts on 5133", today=TODAY).as_dict() | {"confidence": 0} == {
+        "intent": "alerts", "lots": ["5133"], "party": None, "item": None, "site": None,
+        "since": None, "until": None, "confidence": 0,
+    }  # fmt: skip
+
+
+def test_a_lower_case_word_is_a_code_only_where_the_plant_has_it() -> None:
+    codes = {"SLF"}
+
+    def is_lot(code: str) -> bool:
+        return code.upper() in codes
+
+    assert parse("mock recall on slf", today=TODAY, is_lot=is_lot).lots == ("SLF",)
+    assert parse("mock recall on salt", today=TODAY, is_lot=is_lot).lots == ()
+    assert parse("my extension is 4480", today=TODAY, is_lot=lambda code: code == "4480").lots == ()
+
+
+def test_since_the_start_of_a_period_runs_to_today() -> None:
+    assert window("failed lab tests since the start of the month", TODAY) == (
+        date(2026, 11, 1),
+        TODAY,
+    )
+
+
+def test_confidence_is_the_share_right_at_that_score() -> None:
+    from intents.calibration import calibrated, steps
+
+    table = steps()
+    assert table, "run: python bench/calibrate.py"
+    shares = [share for _, share in table]
+    assert shares == sorted(shares)  # a higher score is never less often right
+    got = parse("who got lot 4471?", today=TODAY)
+    assert got.confidence == calibrated(got.score) and 0.9 <= got.confidence <= 0.99
