@@ -84,6 +84,11 @@ def main() -> None:
         parser.parse(str(row["text"]), today=TODAY, is_lot=is_lot)
 
     timings: list[float] = []
+    others: list[str] = []
+
+    def is_lot_all(codes: set[str]) -> bool:
+        return all(is_lot(code) for code in codes)
+
     counts: Counter[tuple[str, str]] = Counter()
     styles: Counter[tuple[str, str]] = Counter()
     for row in rows:
@@ -91,6 +96,9 @@ def main() -> None:
         got = parser.parse(str(row["text"]), today=TODAY, is_lot=is_lot).as_dict()
         timings.append((time.perf_counter() - started) * 1000)
         style = str(row["style"])
+        named, read = set(as_looked_up(row["lots"])), set(as_looked_up(got["lots"]))
+        if got["intent"] != "unknown" and read - named and is_lot_all(read - named):
+            others.append(str(row["text"]))  # a real lot the question did not name
         checks = {
             "intent": got["intent"] == row["intent"],
             "lots": as_looked_up(got["lots"]) == as_looked_up(row["lots"]),
@@ -138,6 +146,9 @@ def main() -> None:
                 for k in ("intent", "lots", "party", "item", "site", "window")
             )
             print(f"{style:<8}{n:>5}{cells}")
+    print(f"\nanswers about a real lot the question did not name: {len(others)}")
+    for text in others:
+        print(f"  {text!r}")
     timings.sort()
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
     print(
