@@ -8,6 +8,7 @@ from pathlib import Path
 import graphviz
 import xlsxwriter
 
+from bot.render.markup import cell
 from trace_engine.diagram import lineage_dot
 from trace_engine.fsma import FSMA_COLUMNS, as_table, fsma_rows
 from trace_engine.genealogy import Genealogy, LotRef
@@ -26,7 +27,7 @@ def write_fsma(genealogy: Genealogy, lots: LotRef, path: Path) -> int:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows(table)
+            csv.writer(handle).writerows([cell(value) for value in row] for row in table)
     elif suffix == ".xlsx":
         _write_xlsx(table, path)
     else:
@@ -35,7 +36,10 @@ def write_fsma(genealogy: Genealogy, lots: LotRef, path: Path) -> int:
 
 
 def _write_xlsx(table: list[list[object]], path: Path) -> None:
-    workbook = xlsxwriter.Workbook(str(path))
+    # Text is written as text: a name such as '=HYPERLINK(…)' is no formula or link.
+    workbook = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False}
+    )
     try:
         sheet = workbook.add_worksheet("FSMA 204 trace")
         header = workbook.add_format(

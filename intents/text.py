@@ -89,6 +89,8 @@ _PERSONAL_NUMBER = re.compile(
     r"(?:\s+(?:number|no|num|id|#))?(?:\s+(?:is|was|=|:))?\s*$"
 )
 """Words before a number that make it someone's number, not a lot ("my extension is 4480")."""
+_SOMEONES = re.compile(r"\b(?:extension|ext|badge|phone number|room number|desk|locker|pin)\b")
+"""Words a few words before a number, with no "lot" between, that make it someone's."""
 _NOT_LOT_BEFORE = frozenset(
     (
         "fsma", "iso", "gs1", "section", "rule", "page", "step", "top", "v", "complaint",
@@ -490,6 +492,9 @@ def _lot_codes(doc: Doc) -> Doc:
         previous = before[-1] if before else ""
         if previous == "lot" and len(before) > 1 and before[-2] in ("parking", "car", "empty"):
             continue  # "parking lot 4"
+        after = {t.lower_ for t in doc[token.i + 1 : token.i + 6]}
+        if previous == "lot" and after & {"parking", "park", "car", "cars", "visitors"}:
+            continue  # "is lot 12 in the parking area reserved for visitors?"
         named = (
             previous in LOT_WORDS
             or (
@@ -517,6 +522,8 @@ def _lot_codes(doc: Doc) -> Doc:
                 continue
             if _PERSONAL_NUMBER.search(doc[max(0, token.i - 4) : token.i].text.lower()):
                 continue
+            if _SOMEONES.search(doc[max(0, token.i - 8) : token.i].text.lower()):
+                continue  # "what's the extension for QA again, is it 5120?"
             if (
                 _YEAR.match(token.text)
                 and previous in ("the", "this", "our", "last", "next", "in")
@@ -1071,6 +1078,7 @@ def _plant_codes(
         )
         if (
             index not in taken
+            and not word.isdigit()  # numbers were judged already: "lot 12 in the parking area"
             and _PLANT_CODE.match(word)
             and could_be
             and word.upper() not in _NOT_PLANT_CODE

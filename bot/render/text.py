@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from bot.render.markup import code
 from trace_engine.checklist import plural, quantity
 from trace_engine.model import (
     Alerts,
@@ -66,13 +67,13 @@ def _day(value: date | None) -> str:
 
 
 def _lots(codes: Sequence[str], limit: int = 8) -> str:
-    shown = ", ".join(f"`{code}`" for code in codes[:limit])
+    shown = ", ".join(code(each) for each in codes[:limit])
     return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
 
 
 def _movement(line: Movement) -> str:
     reference = f" ({line.reference})" if line.reference else ""
-    return f"`{line.lot}` → {line.party}: {quantity(line.quantity, line.uom)} on {_day(line.date)}{reference}"
+    return f"{code(line.lot)} → {line.party}: {quantity(line.quantity, line.uom)} on {_day(line.date)}{reference}"
 
 
 def _names(names: Sequence[str]) -> str:
@@ -106,7 +107,7 @@ def _upstream(lots: str, result: Upstream) -> str:
         parts.append(
             "*Direct inputs:*\n"
             + _bullets(
-                [f"`{i.lot}` {i.item}: {quantity(i.quantity, i.uom)}" for i in result.inputs]
+                [f"{code(i.lot)} {i.item}: {quantity(i.quantity, i.uom)}" for i in result.inputs]
             )
         )
     parts.append(f"*Suppliers:* {_names(result.suppliers)}")
@@ -115,7 +116,7 @@ def _upstream(lots: str, result: Upstream) -> str:
             "*Received:*\n"
             + _bullets(
                 [
-                    f"`{r.lot}` from {r.party}: {quantity(r.quantity, r.uom)} on {_day(r.date)}"
+                    f"{code(r.lot)} from {r.party}: {quantity(r.quantity, r.uom)} on {_day(r.date)}"
                     + (f" ({r.reference})" if r.reference else "")
                     for r in result.receipts
                 ]
@@ -183,7 +184,7 @@ def _expiring(result: Expiring) -> str:
         if lot.shipped_to:
             where.append("shipped to " + ", ".join(lot.shipped_to))
         lines.append(
-            f"`{lot.lot}` {lot.item}, expires {lot.expires_on.isoformat()}: " + "; ".join(where)
+            f"{code(lot.lot)} {lot.item}, expires {lot.expires_on.isoformat()}: " + "; ".join(where)
         )
     return head + "\n" + _bullets(lines)
 
@@ -207,7 +208,7 @@ def _holds(result: Holds) -> str:
         f" (placed{window})." if window else "."
     )
     lines = [
-        f"`{held.lot}` {held.item}, since {held.placed_at}"
+        f"{code(held.lot)} {held.item}, since {held.placed_at}"
         + (f" by {held.placed_by}" if held.placed_by else "")
         + (f": {held.reason}" if held.reason else "")
         + (
@@ -234,7 +235,7 @@ def _qc_failures(result: QcFailures) -> str:
         return f"*No QC check failed{window}.*"
     head = f"*{plural(len(result.checks), 'failed QC check')}{window}*, newest first."
     lines = [
-        f"`{c.lot}` {c.item}: {c.test} {c.value or ''} (spec {c.spec or 'none given'}), {c.at:%Y-%m-%d %H:%M}"
+        f"{code(c.lot)} {c.item}: {c.test} {c.value or ''} (spec {c.spec or 'none given'}), {c.at:%Y-%m-%d %H:%M}"
         + (f", performed by {c.performed_by}" if c.performed_by else "")
         + (f", signed off by {c.signed_off_by}" if c.signed_off_by else ", not signed off")
         for c in result.checks
@@ -254,7 +255,7 @@ def _recall(lots: str, result: Recall) -> str:
             "*Hold on hand:*\n"
             + _bullets(
                 [
-                    f"`{o.lot}` {quantity(o.quantity, o.uom)} at {o.location or 'unknown site'}"
+                    f"{code(o.lot)} {quantity(o.quantity, o.uom)} at {o.location or 'unknown site'}"
                     for o in result.on_hand
                 ]
             )
@@ -284,7 +285,8 @@ def _party_lots(result: PartyLots, verb: str) -> str:
         return f"*Nothing was {verb} {said}{end}*"
     head = f"*{plural(len(result.lots), 'lot')} {verb} {said}{end}*"
     lines = [
-        f"`{s.lot}` {s.item}: {quantity(s.quantity, s.uom)} on {_day(s.date)}" for s in result.lots
+        f"{code(s.lot)} {s.item}: {quantity(s.quantity, s.uom)} on {_day(s.date)}"
+        for s in result.lots
     ]
     return head + "\n" + _bullets(lines)
 
@@ -294,7 +296,7 @@ def _common(lots: str, result: CommonSource) -> str:
         return f"*Lots {lots} share no input lot.*"
     head = f"*Lots {lots} share {plural(len(result.common_lots), 'input lot')}.*"
     lines = [
-        f"`{d.lot}` {d.item}" + (f" from {d.supplier}" if d.supplier else "")
+        f"{code(d.lot)} {d.item}" + (f" from {d.supplier}" if d.supplier else "")
         for d in result.details
     ]
     return head + "\n" + _bullets(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.render.markup import code
 from storage.outbox import (
     OutgoingAlert,
     digest_key,
@@ -80,7 +81,7 @@ class AlertDesk:
         if not lots:
             return f"*Daily digest {day.isoformat()}:* no lot expires by {until.isoformat()}."
         lines = [
-            f"• `{lot['lot']}` {lot['item']}, expires {lot['expires_on']}"
+            f"• {code(lot['lot'])} {lot['item']}, expires {lot['expires_on']}"
             + (f", {lot['on_hand']} on hand at {lot['location']}" if lot.get("on_hand") else "")
             for lot in lots[:20]
         ]

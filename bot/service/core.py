@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 from rapidfuzz import fuzz, process
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.render.markup import code as code_span
 from bot.render.speech import render_speech, spell
 from bot.render.text import HELP, render_text
 from bot.service.caller import Caller
@@ -1044,7 +1045,9 @@ def _question(
 ) -> tuple[str, str]:
     """The confirmation question, typed and spoken."""
     shown = codes[:20]
-    listed = ", ".join(f"`{code}` ({item})" for code, item in zip(shown, items, strict=False))
+    listed = ", ".join(
+        f"{code_span(each)} ({item})" for each, item in zip(shown, items, strict=False)
+    )
     if len(codes) > 20:
         listed += f" and {len(codes) - 20} more"
     spoken = " and ".join(spell(code) for code in codes[:5]) + (
@@ -1129,7 +1132,7 @@ def _outcome(applied: Applied, caller: Caller | None) -> Answer:
             action, query, True, text, render_speech(action, list(applied.changed), result), data
         )
     if action == "recall":
-        text = f"*Recall started* for {', '.join(f'`{c}`' for c in lots)}{audit}."
+        text = f"*Recall started* for {', '.join(code_span(c) for c in lots)}{audit}."
         return Answer(
             action,
             query,

@@ -23,6 +23,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.render.markup import slack
 from bot.service import TraceService
 from bot.service.alerts import DIGEST_DAYS, AlertDesk, OutgoingAlert
 from bot.settings import Settings
@@ -116,7 +117,7 @@ class AlertSender:
             scope = await asyncio.to_thread(outbox.scope, alert)
             response = await self.client.chat_postMessage(
                 channel=self.channel,
-                text=alert.message,
+                text=slack(alert.message),
                 blocks=alert_blocks(alert, scope),
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"alert_id": alert.id}},
                 unfurl_links=False,

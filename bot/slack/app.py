@@ -36,6 +36,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.render.markup import cell, slack
 from bot.service import Caller, DatabaseUnavailable, TraceService
 from bot.settings import Settings
 from bot.slack.blocks import (
@@ -128,7 +129,9 @@ class SlackBot:
 
         async def post(text: str) -> bool:
             try:
-                await self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
+                await self.client.chat_postMessage(
+                    channel=channel, text=slack(text), unfurl_links=False
+                )
             except Exception:
                 log.warning("could not post a call's answer to Slack", exc_info=True)
                 return False
@@ -196,7 +199,7 @@ class SlackBot:
         await client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
-            text=answer.text[:3000],
+            text=slack(answer.text)[:3000],
             blocks=self._blocks(answer),
             unfurl_links=False,
         )
@@ -257,7 +260,9 @@ class SlackBot:
             text, user=user, conversation=f"slack:{command.get('channel_id')}:{user}:command"
         )
         await respond(
-            text=answer.text[:3000], blocks=self._blocks(answer), response_type="in_channel"
+            text=slack(answer.text)[:3000],
+            blocks=self._blocks(answer),
+            response_type="in_channel",
         )
 
     # --- photos -------------------------------------------------------------------------
@@ -371,7 +376,7 @@ class SlackBot:
         except Exception as err:
             log.exception("button %s failed", action_id)
             if channel:
-                text = _failure(err).text
+                text = slack(_failure(err).text)
                 await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
 
     async def _act(
@@ -491,18 +496,21 @@ class SlackBot:
         if answer.data.get("reason") in ("already used", "expired", "unknown confirmation"):
             # Nothing changed now: tell the one who clicked, and keep the message saying
             # what the first click did.
-            await client.chat_postEphemeral(channel=channel, user=caller.id, text=answer.text)
+            await client.chat_postEphemeral(
+                channel=channel, user=caller.id, text=slack(answer.text)
+            )
             return
+        lead = None
         if answer.intent == "recall" and answer.data.get("status") == "recall_started":
-            answer = replace(answer, text=f"Recall started by <@{caller.id}>.\n{answer.text}")
+            lead = f"Recall started by <@{caller.id}>."
         try:
             if not message_ts:
                 raise LookupError("the click came from no message")
             await client.chat_update(
                 channel=channel,
                 ts=message_ts,
-                text=answer.text[:3000],
-                blocks=answer_blocks(answer, as_of=datetime.now(UTC)),
+                text=((lead + "\n") if lead else "") + slack(answer.text)[:3000],
+                blocks=answer_blocks(answer, as_of=datetime.now(UTC), lead=lead),
             )
         except Exception:  # the change is made: say so in the thread however Slack fails
             log.warning("could not update the confirmation message", exc_info=True)
@@ -524,7 +532,7 @@ class SlackBot:
         await client.chat_update(
             channel=alert.channel,
             ts=alert.message_ts,
-            text=alert.message,
+            text=slack(alert.message),
             blocks=alert_blocks(alert, None, acknowledged_by=user),
         )
 
@@ -553,14 +561,14 @@ class SlackBot:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([cell(value) for value in row] for row in rows)
         name = "-".join([intent.intent, *intent.lots][:4]) or intent.intent
         await client.files_upload_v2(
             channel=channel,
             thread_ts=thread_ts,
             content=buffer.getvalue(),
             filename=f"{name}.csv",
-            title=f"All {len(rows)} rows: {answer.text.splitlines()[0][:120]}",
+            title=f"All {len(rows)} rows: {answer.text.splitlines()[0][:120]}".replace("*", ""),
         )
 
     async def _upload_file(
@@ -578,7 +586,9 @@ class SlackBot:
         try:
             data, filename, title = await asyncio.to_thread(make, service)
         except (DiagramError, TraceError) as err:
-            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=str(err))
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=slack(str(err))
+            )
             return
         await client.files_upload_v2(
             channel=channel, thread_ts=thread_ts, file=data, filename=filename, title=title

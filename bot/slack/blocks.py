@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.render.markup import code, slack
 from trace_engine.model import Answer
 
 __all__ = [
@@ -91,7 +92,7 @@ def _fields(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any] | None:
         return None
     return {
         "type": "section",
-        "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in shown],
+        "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{slack(v)}"} for k, v in shown],
     }
 
 
@@ -182,10 +183,17 @@ def _body(text: str) -> tuple[str, str]:
     return summary, "\n".join(kept)
 
 
-def answer_blocks(answer: Answer, *, as_of: datetime | None = None) -> list[dict[str, Any]]:
-    """The Block Kit message of an answer."""
-    summary, body = _body(answer.text)
-    blocks: list[dict[str, Any]] = [_section(summary or answer.text)]
+def answer_blocks(
+    answer: Answer, *, as_of: datetime | None = None, lead: str | None = None
+) -> list[dict[str, Any]]:
+    """The Block Kit message of an answer, its text escaped (no value in it can ping,
+    mention or link); ``lead`` is the adapter's own mrkdwn before it ("Recall started
+    by <@U…>.")."""
+    text = slack(answer.text)
+    summary, body = _body(text)
+    if lead:
+        summary = f"{lead}\n{summary}"
+    blocks: list[dict[str, Any]] = [_section(summary or text)]
     facts = _fields(key_facts(answer)) if answer.ok else None
     if facts:
         blocks.append(facts)
@@ -266,7 +274,7 @@ def confirm_blocks(text: str, token: str) -> list[dict[str, Any]]:
     """A question with Confirm and Cancel buttons for the pending change ``token``
     (a hold, release, recall or acknowledgement): each works once."""
     return [
-        _section(text),
+        _section(slack(text)),
         {
             "type": "actions",
             "elements": [
@@ -284,10 +292,10 @@ def alert_blocks(
     icon = ":rotating_light:" if alert.kind == "qc_failed" else ":warning:"
     if alert.kind == "digest":
         icon = ":calendar:"
-    blocks: list[dict[str, Any]] = [_section(f"{icon} {alert.message}")]
+    blocks: list[dict[str, Any]] = [_section(f"{icon} {slack(alert.message)}")]
     detail = alert.detail or {}
     facts = [
-        ("Lot", f"`{alert.lot}`" if alert.lot else None),
+        ("Lot", code(alert.lot) if alert.lot else None),
         ("Test", detail.get("test")),
         ("Value", detail.get("value")),
         ("Spec", detail.get("spec")),
@@ -308,13 +316,13 @@ def alert_blocks(
         blocks.append(shown)
     if scope and scope.get("on_hand"):
         lines = [
-            f"• `{o['lot']}` {o['quantity']} {o.get('uom') or ''} at {o.get('location') or 'unknown site'}"
+            f"• {code(o['lot'])} {o['quantity']} {o.get('uom') or ''} at {o.get('location') or 'unknown site'}"
             for o in scope["on_hand"][:LIST_ROWS]
         ]
         more = len(scope["on_hand"]) - LIST_ROWS
         if more > 0:
             lines.append(f"…and {more} more")
-        blocks.append(_section("*On hand:*\n" + "\n".join(lines)))
+        blocks.append(_section("*On hand:*\n" + slack("\n".join(lines))))
     if acknowledged_by:
         blocks.append(
             {
@@ -349,7 +357,7 @@ def home_view(
         shown = lines[:15] + ([f"…and {len(lines) - 15} more"] if len(lines) > 15 else [])
         return [
             {"type": "header", "text": {"type": "plain_text", "text": title}},
-            _section("\n".join(f"• {line}" for line in shown) if lines else f"_{empty}_"),
+            _section(slack("\n".join(f"• {line}" for line in shown)) if lines else f"_{empty}_"),
         ]
 
     blocks: list[dict[str, Any]] = []
@@ -362,7 +370,7 @@ def home_view(
     blocks += listing(
         f"Expiring within {days} days ({len(expiring)})",
         [
-            f"`{e['lot']}` {e['item']}, expires {e['expires_on']}"
+            f"{code(e['lot'])} {e['item']}, expires {e['expires_on']}"
             + (f", {e['on_hand']} on hand at {e['location']}" if e.get("on_hand") else "")
             for e in expiring
         ],
@@ -372,7 +380,7 @@ def home_view(
     blocks += listing(
         f"Holds in place ({len(holds)})",
         [
-            f"`{h['lot']}` {h['item']}, since {h['placed_at']}"
+            f"{code(h['lot'])} {h['item']}, since {h['placed_at']}"
             + (f" by {h['placed_by']}" if h.get("placed_by") else "")
             + (f": {h['reason']}" if h.get("reason") else "")
             for h in holds
