@@ -60,6 +60,7 @@ from storage.tables import (
     SHIPMENTS,
 )
 from storage.versioning import bump_data_version
+from trace_engine.codes import lot_code_problem
 
 __all__ = ["CSV_FILES", "Progress", "import_csv_dir"]
 
@@ -467,6 +468,14 @@ def _email(value: str) -> str | None:
     return value
 
 
+def _lot_code(code: str) -> str:
+    """A new lot's code, as the one rule for lot codes allows it."""
+    problem = lot_code_problem(code)
+    if problem is not None:
+        raise RowError(problem)
+    return code
+
+
 def _lot_record(row: Row, catalog: Catalog) -> dict[str, Any]:
     item = catalog.item(row.required("sku"))
     produced_on = parse_date(row.get("produced_on"), "produced_on")
@@ -477,7 +486,7 @@ def _lot_record(row: Row, catalog: Catalog) -> dict[str, Any]:
         # Derived from the item's shelf life when the file does not say.
         expires_on = start + timedelta(days=item.shelf_life_days)
     record: dict[str, Any] = {
-        "lot_code": row.required("lot_code"),
+        "lot_code": _lot_code(row.required("lot_code")),
         "item_id": item.id,
         "uom": row.get("uom") or item.uom,
     }
@@ -518,10 +527,10 @@ def _load_receipts(
             "lot": lot,
             "supplier_id": catalog.party(row.required("supplier"), "supplier"),
             "supplier_lot": row.get("supplier_lot"),
-            "quantity": lot["quantity"],
+            "quantity": lot.get("quantity"),
             "uom": lot["uom"],
             "received_on": lot["received_on"],
-            "site_id": lot["site_id"],
+            "site_id": lot.get("site_id"),
             "reference": row.get("reference"),
         }
 
