@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,7 @@ from biip.gtin import Gtin
 from biip.sscc import Sscc
 from sqlalchemy import Connection, Date, DateTime, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import SQLModel
 
 from storage.alerts import check_rules
 from storage.db import make_engine, require_schema
@@ -68,6 +72,8 @@ Progress = Callable[[str, int, int], None]
 """Called with (file name, rows done, rows in the file) while a file loads."""
 
 BATCH = 20_000
+
+log = logging.getLogger(__name__)
 
 
 class RowError(Exception):
@@ -542,8 +548,15 @@ def _load_receipts(
         if lot["item_id"] not in catalog.lots.get(lot["lot_code"], {})
     }
     if new_lots:
+        # One shape for every row of the insert: a cell left empty takes the default.
+        names = {name for lot in new_lots.values() for name in lot}
         connection.execute(
-            insert(LOTS), [{**lot, "revision": catalog.version} for lot in new_lots.values()]
+            insert(LOTS),
+            [
+                {name: lot.get(name, _default(LOTS, name)) for name in names}
+                | {"revision": catalog.version}
+                for lot in new_lots.values()
+            ],
         )
         catalog.lots_stale = True
         catalog.refresh(connection)
@@ -811,15 +824,49 @@ def _count_inserted(
 def _parse_rows(
     rows: Iterable[Row], report: FileReport, parse: Callable[[Row], dict[str, Any]]
 ) -> list[tuple[Row, dict[str, Any]]]:
-    """Parse every row; a row whose parse raises RowError is rejected with its reason."""
+    """Parse every row; a row whose parse raises RowError, or holds a value wider than
+    its column, is rejected with its reason (the same on SQLite and PostgreSQL)."""
     parsed = []
+    widths = _widths(report.table)
     for row in rows:
         report.rows += 1
         try:
-            parsed.append((row, parse(row)))
+            record = parse(row)
+            _check_widths(record, widths)
         except RowError as err:
             report.rejected.append(Rejection(report.file, row.line, str(err)))
+            continue
+        except (KeyError, ValueError, TypeError, ArithmeticError) as err:
+            # A row no rule foresaw is still one row: the others load.
+            log.warning("%s line %s: %r", report.file, row.line, err)
+            reason = f"cannot read this row ({type(err).__name__}: {err})"
+            report.rejected.append(Rejection(report.file, row.line, reason))
+            continue
+        parsed.append((row, record))
     return parsed
+
+
+@cache
+def _widths(table: str) -> dict[str, int]:
+    """The widest text each column of ``table`` holds, by column name."""
+    found = SQLModel.metadata.tables.get(table)
+    if found is None:
+        return {}
+    widths = {}
+    for column in found.columns:
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int):
+            widths[column.name] = length
+    return widths
+
+
+def _check_widths(record: dict[str, Any], widths: dict[str, int]) -> None:
+    for name, value in record.items():
+        width = widths.get(name)
+        if width is not None and isinstance(value, str) and len(value) > width:
+            raise RowError(f"{name} has {len(value)} characters; at most {width} fit")
+        if isinstance(value, dict):  # a lot created with a receipt
+            _check_widths(value, _widths("lot"))
 
 
 def _records(
@@ -1125,42 +1172,125 @@ def _count_lines(path: Path) -> int:
         )
 
 
+class _Lines:
+    """The file's physical lines as the CSV reader takes them, with those of the row
+    being read kept: a row is judged by its own lines."""
+
+    __slots__ = ("handle", "taken")
+
+    def __init__(self, handle: Iterator[str]) -> None:
+        self.handle = handle
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.handle)
+        self.taken.append(line)
+        return line
+
+
+_UNREADABLE = re.compile("[\udc80-\udcff\x00]")
+"""A byte that is no UTF-8 (read as a lone surrogate) or a NUL."""
+
+
+def _unreadable(lines: Sequence[str]) -> str | None:
+    """Why these lines cannot be read as text, or None."""
+    for line in lines:
+        found = _UNREADABLE.search(line)
+        if found is None:
+            continue
+        if found[0] == "\x00":
+            return "holds a NUL character"
+        byte = ord(found[0]) - 0xDC00
+        return f"is not UTF-8 text (byte 0x{byte:02X}); save the file as UTF-8"
+    return None
+
+
+def _swallowed(values: Sequence[str], lines: Sequence[str], width: int) -> bool:
+    """Whether a row spanning several lines is a quote left open that ran on over
+    whole rows (a value holding line breaks that look like rows of this file)."""
+    if len(lines) < 2 or not any("\n" in value for value in values):
+        return False
+    return any(line.count(",") >= max(width - 1, 1) for line in lines[1:])
+
+
 def _read_rows(
     path: Path, spec: FileSpec, report: FileReport, progress: Progress | None, total: int
 ) -> Iterator[Row]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+    """The file's data rows, each judged on its own: a row that is not UTF-8, holds a
+    NUL or opens a quote it never closes is rejected at its own first line, and the
+    rows around it are read as usual."""
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        lines = _Lines(handle)
+        reader = csv.reader(lines)
         try:
             header = next(reader)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as err:
+        except csv.Error as err:
             raise _BadFile(1, f"unreadable header: {err}") from err
-        columns = {name.strip().lower(): index for index, name in enumerate(header)}
+        problem = _unreadable(lines.taken)
+        if problem:
+            raise _BadFile(1, f"the header {problem}")
+        names = [name.strip().lower() for name in header]
+        twice = sorted({name for name in names if name and names.count(name) > 1})
+        if twice:
+            raise _BadFile(1, f"column {', '.join(twice)} appears twice in the header")
+        columns = {name: index for index, name in enumerate(names)}
         missing = [name for name in spec.required if name not in columns]
         if missing:
             raise _BadFile(1, f"missing column {', '.join(missing)} in the header")
         width = len(header)
         done = 0
+
+        def reject(line: int, reason: str) -> None:
+            report.rows += 1
+            report.rejected.append(Rejection(path.name, line, reason))
+
+        def judged(line: int, values: list[str], taken: Sequence[str]) -> Row | None:
+            problem = _unreadable(taken)
+            if problem:
+                reject(line, f"this row {problem}")
+                return None
+            if not any(values):
+                return None  # a blank line
+            if len(values) < width:
+                values.extend([""] * (width - len(values)))
+            values.append("")
+            return Row(line, values, columns)
+
         while True:
+            first = reader.line_num + 1
+            lines.taken = []
             try:
                 values = next(reader)
             except StopIteration:
                 break
-            except (csv.Error, UnicodeDecodeError) as err:
-                report.rejected.append(
-                    Rejection(path.name, reader.line_num, f"unreadable row: {err}")
-                )
+            except csv.Error as err:
+                reject(first, f"unreadable row: {err}")
                 continue
-            if not any(values):
-                continue  # a blank line
-            if len(values) < width:
-                values.extend([""] * (width - len(values)))
-            values.append("")
+            taken = lines.taken
+            if _swallowed(values, taken, width):
+                # The quote opened here runs on over the rows below: this row is
+                # rejected, and the lines it took are read again, each on its own.
+                reject(first, "a quote opened in this row is never closed on its line")
+                for offset, raw in enumerate(taken[1:], start=1):
+                    if raw.count('"') % 2:
+                        reject(first + offset, "a quote in this row is not closed")
+                        continue
+                    row = judged(first + offset, next(csv.reader([raw]), []), [raw])
+                    if row is not None:
+                        yield row
+                continue
+            row = judged(first, values, taken)
+            if row is None:
+                continue
             done += 1
             if progress and done % 10_000 == 0:
                 progress(path.name, done, total)
-            yield Row(reader.line_num, values, columns)
+            yield row
         if progress:
             progress(path.name, total, total)
 
