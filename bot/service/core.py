@@ -50,6 +50,7 @@ from storage.errors import DatabaseUnavailable
 from storage.importers import ImportReport
 from storage.writes import failed_checks, holds_in_place, recent_lot_codes
 from trace_engine import AmbiguousLot, Genealogy, TraceError
+from trace_engine.codes import lot_code_problem
 from trace_engine.errors import UnknownLot
 from trace_engine.genealogy import plain_code
 from trace_engine.model import (
@@ -509,6 +510,10 @@ class TraceService:
         """
         real = []
         for code in lots:
+            problem = lot_code_problem(code)
+            if problem is not None:  # "lot <a 200-character paste>": said, not looked up
+                shown = code if len(code) <= 40 else code[:40] + "…"
+                raise TraceError(f"“{shown}” is no lot code: {problem}.")
             try:
                 real.append(self.genealogy.match_code(code, sku=sku))
             except AmbiguousLot as err:
