@@ -96,6 +96,10 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
             )
             .exists()
         )
+        checked = select(QC_CHECKS.c.id).where(QC_CHECKS.c.lot_id == SHIPMENTS.c.lot_id).exists()
+        must_release = or_(
+            ITEMS.c.qc_release.is_(True), and_(ITEMS.c.qc_release.is_(None), checked)
+        )
         suspect = (
             select(*SHIPMENT_COLUMNS)
             .join(LOTS, LOTS.c.id == SHIPMENTS.c.lot_id)
@@ -104,7 +108,7 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
                 or_(
                     SHIPMENTS.c.shipped_on > LOTS.c.expires_on,
                     SHIPMENTS.c.lot_id.in_(held_lots),
-                    and_(ITEMS.c.kind == "finished", ~released_by_then),
+                    and_(must_release, ~released_by_then),
                 )
             )
         )
@@ -142,6 +146,15 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
             QC_CHECKS.c.lot_id,
             {s.lot_id for s in shipments},
         )
+        with_checks = set(
+            _rows(
+                connection,
+                select(QC_CHECKS.c.lot_id).distinct(),
+                QC_CHECKS.c.lot_id,
+                {s.lot_id for s in shipments},
+            )
+        )
+        checked_lots = {row[0] for row in with_checks}
         for lot_id, first in release_rows:
             released[lot_id] = (
                 first.date() if isinstance(first, datetime) else date.fromisoformat(str(first)[:10])
@@ -191,7 +204,9 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
     }
     return [
         *qc_failures(checks, names),
-        *shipment_irregularities(shipments, names, holds=holds, released_on=released),
+        *shipment_irregularities(
+            shipments, names, holds=holds, released_on=released, checked=checked_lots
+        ),
         *consumption_irregularities(links, names, holds=holds),
         *overdrawn_lots(in_lot_unit, names),  # type: ignore[arg-type]
         *sensor_excursions(readings, names),

@@ -302,7 +302,11 @@ def write_demo_csv(directory: Path, *, anchor: date) -> dict[str, int]:
         "",
     )
     tables: dict[str, tuple[tuple[str, ...], list[tuple[object, ...]]]] = {
-        "items.csv": (("sku", "name", "kind", "uom", "shelf_life_days", "gtin"), list(ITEMS)),
+        "items.csv": (
+            ("sku", "name", "kind", "uom", "shelf_life_days", "gtin", "qc_release"),
+            # Finished goods ship only once QC released them.
+            [(*item, "true" if item[2] == "finished" else "") for item in ITEMS],
+        ),
         "parties.csv": (("id", "name", "kind", "gln", "email", "phone"), list(PARTIES)),
         "lots.csv": (
             (

@@ -66,6 +66,9 @@ class Item(SQLModel, table=True):
     # Storage temperature limits in °C, where known: sensor readings outside raise alerts.
     temperature_min: float | None = None
     temperature_max: float | None = None
+    qc_release: bool | None = None
+    """Whether its lots must pass QC before they ship; unset: only lots with a QC check
+    on record."""
 
 
 class Party(SQLModel, table=True):
@@ -238,6 +241,11 @@ class Alert(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     acknowledged_by: str | None = Field(default=None, max_length=100)
+    parent_id: int | None = Field(default=None, index=True)
+    """The problem this alert is a consequence of (another shipment of a failed lot);
+    None for a problem of its own."""
+    event_on: date | None = None
+    """The day of the event it reports, where it has one."""
 
 
 class HandledEvent(SQLModel, table=True):

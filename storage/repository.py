@@ -187,6 +187,7 @@ class SqlStore:
                 ITEMS.c.gtin,
                 ITEMS.c.temperature_min,
                 ITEMS.c.temperature_max,
+                ITEMS.c.qc_release,
             ),
             ItemFacts,
         )

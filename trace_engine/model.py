@@ -86,6 +86,8 @@ class ItemFacts:
     gtin: str | None = None
     temperature_min: float | None = None
     temperature_max: float | None = None
+    qc_release: bool | None = None
+    """Its lots must pass QC before they ship (None: where a lot has a check on record)."""
 
 
 @dataclass(frozen=True, slots=True)

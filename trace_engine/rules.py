@@ -12,7 +12,7 @@ raises each alert exactly once however often the rules run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -40,8 +40,9 @@ __all__ = [
     "shipment_irregularities",
 ]
 
-TOLERANCE = 0.005
-"""Rounding a plant's scales may leave: 0.5 % over a lot's quantity is not an alert."""
+TOLERANCE = 0.02
+"""What a mass balance may miss by before it is an alert: 2 % over a lot's quantity
+(scales, moisture, samples), as audit schemes' mass-balance checks allow."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class AlertDraft:
     lot_id: int | None
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
+    on: date | None = None
+    """The day of the event it reports (a check, a shipment), where it has one."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ def qc_failures(checks: Iterable[QcFacts], names: Names) -> list[AlertDraft]:
                     "signed_off_by": check.signed_off_by,
                     "at": check.at.isoformat(),
                 },
+                on=check.at.date(),
             )
         )
     return drafts
@@ -128,10 +132,14 @@ def shipment_irregularities(
     *,
     holds: Mapping[int, Sequence[HoldFacts]],
     released_on: Mapping[int, date],
+    checked: Collection[int] = (),
 ) -> list[AlertDraft]:
-    """Shipments of a finished lot before its QC release, of a held lot, or past expiry.
+    """Shipments of a lot before its QC release, of a held lot, or past expiry.
 
-    ``released_on`` holds the day of each lot's first passing, signed-off QC check.
+    ``released_on`` holds the day of each lot's first passing, signed-off QC check. A
+    lot must be released when its item says so (``qc_release``), or, where the item
+    does not say, when the lot has a QC check on record (``checked``); a lot we
+    received (a partner's goods) never is ours to release.
     """
     drafts = []
     for shipment in shipments:
@@ -150,7 +158,9 @@ def shipment_irregularities(
             "reference": shipment.reference,
         }
         release = released_on.get(lot.id)
-        if names.items[lot.item_id].kind == "finished" and (release is None or release > day):
+        if _must_release(lot, names.items[lot.item_id], checked) and (
+            release is None or release > day
+        ):
             state = f"released only on {release.isoformat()}" if release else "not released by QC"
             drafts.append(
                 AlertDraft(
@@ -159,6 +169,7 @@ def shipment_irregularities(
                     lot.id,
                     f"{what} before QC release: {state}.",
                     detail,
+                    on=day,
                 )
             )
         hold = _held_on(holds.get(lot.id, ()), day)
@@ -170,6 +181,7 @@ def shipment_irregularities(
                     lot.id,
                     f"{what} while on hold since {hold.placed_at.date().isoformat()} ({hold.reason or 'no reason given'}).",
                     detail,
+                    on=day,
                 )
             )
         if lot.expires_on is not None and day > lot.expires_on:
@@ -180,9 +192,26 @@ def shipment_irregularities(
                     lot.id,
                     f"{what} after it expired on {lot.expires_on.isoformat()}.",
                     detail,
+                    on=day,
                 )
             )
     return drafts
+
+
+def _must_release(lot: LotFacts, item: ItemFacts, checked: Collection[int]) -> bool:
+    """Whether the plant releases this lot by QC before it ships.
+
+    Example:
+        >>> item = ItemFacts(1, "G", "Granola", "finished", "ea")
+        >>> made, bought = LotFacts(1, "4471", 1), LotFacts(2, "V-1", 1, received_on=date(2026, 1, 1))
+        >>> [_must_release(made, item, {1}), _must_release(made, item, ()), _must_release(bought, item, {2})]
+        [True, False, False]
+    """
+    if lot.received_on is not None and lot.produced_on is None:
+        return False  # a partner's goods: never ours to release
+    if item.qc_release is not None:
+        return item.qc_release
+    return lot.id in checked
 
 
 def consumption_irregularities(
@@ -213,6 +242,7 @@ def consumption_irregularities(
                     link.output_id,
                     f"{what} after it expired on {source.expires_on.isoformat()}.",
                     detail,
+                    on=day,
                 )
             )
         hold = _held_on(holds.get(source.id, ()), day)
@@ -224,6 +254,7 @@ def consumption_irregularities(
                     link.output_id,
                     f"{what} while it was on hold ({hold.reason or 'no reason given'}).",
                     detail,
+                    on=day,
                 )
             )
     return drafts
@@ -318,6 +349,7 @@ def sensor_excursions(readings: Iterable[SensorFacts], names: Names) -> list[Ale
                     "max": high,
                     "device": reading.device,
                 },
+                on=reading.at.date(),
             )
         )
     return drafts

@@ -438,7 +438,15 @@ def _item(row: Row) -> dict[str, Any]:
         value = parse_quantity(row.get(limit), limit, signed=True)
         if value is not None:
             item[limit] = value
+    release = row.get("qc_release").lower()
+    if release:
+        if release not in _BOOLEANS:
+            raise RowError(f"bad qc_release {release!r} (expected true or false)")
+        item["qc_release"] = _BOOLEANS[release]
     return item
+
+
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 def _load_items(connection: Connection, rows: Iterable[Row], catalog: Catalog, report: FileReport):

@@ -10,11 +10,20 @@ from storage.alerts import check_rules, open_alerts
 from storage.db import make_engine
 from storage.importers.csv_import import import_csv_dir
 from tests.conftest import write_csv
-from tests.storage.test_csv_import import CONSUMPTION, LOTS, QC, SHIPMENTS, write_plant
+from tests.storage.test_csv_import import CONSUMPTION, ITEMS, LOTS, QC, SHIPMENTS, write_plant
 
 
 def irregular_plant(directory: Path) -> Path:
     write_plant(directory)
+    # Granola ships only once QC released it.
+    write_csv(
+        directory,
+        "items.csv",
+        [
+            [*ITEMS[0], "qc_release"],
+            *([*row, "true" if row[0] == "GRAN" else ""] for row in ITEMS[1:]),
+        ],
+    )
     write_csv(
         directory,
         "lots.csv",
