@@ -9,9 +9,9 @@ often the rules run.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, union_all
@@ -284,55 +284,215 @@ def _totals(
     return dict(totals)
 
 
-def record_alerts(url: str, drafts: list[AlertDraft]) -> int:
-    """Store drafts not stored before (by key); return how many are new."""
+HORIZON_DAYS = 7
+"""Events older than this many days are history: recorded and summed up, not posted."""
+
+RANK = {
+    "qc_failed": 0,
+    "shipped_on_hold": 1,
+    "shipped_expired": 2,
+    "held_input": 3,
+    "expired_input": 4,
+    "shipped_before_release": 5,
+    "sensor_excursion": 6,
+    "overdrawn": 7,
+}
+"""Which irregularity of a lot is the problem the others are consequences of."""
+
+FAMILY = {
+    "qc_failed": "quality",
+    "shipped_on_hold": "quality",
+    "shipped_expired": "quality",
+    "shipped_before_release": "quality",
+    "held_input": "inputs",
+    "expired_input": "inputs",
+    "overdrawn": "balance",
+    "sensor_excursion": "cold chain",
+}
+"""Irregularities of one lot and family are one problem: a failed check and the
+shipments of that lot; the inputs a lot was made of; its mass balance; its cold chain."""
+
+HISTORY_WORDS = {
+    "qc_failed": "failed QC checks",
+    "shipped_on_hold": "shipments while on hold",
+    "shipped_expired": "shipments after expiry",
+    "held_input": "held inputs used",
+    "expired_input": "expired inputs used",
+    "shipped_before_release": "shipments before QC release",
+    "sensor_excursion": "temperature excursions",
+    "overdrawn": "overdrawn lots",
+}
+
+
+def history_summary(kinds: Counter[str]) -> str:
+    """The one post a history check gives.
+
+    Example:
+        >>> history_summary(Counter({"overdrawn": 140, "qc_failed": 23, "shipped_expired": 1}))
+        'History check: 164 irregularities in past data (23 failed QC checks, 1 shipment after expiry, 140 overdrawn lots), recorded without a post each; `tracebot alerts --history` lists them.'
+    """
+    parts = []
+    for kind in sorted(kinds, key=lambda k: (RANK.get(k, 99), k)):
+        words = HISTORY_WORDS.get(kind, kind.replace("_", " "))
+        if kinds[kind] == 1:
+            words = words.replace("checks", "check").replace("shipments", "shipment")
+            words = words.replace("inputs", "input").replace("lots", "lot")
+            words = words.replace("excursions", "excursion")
+        parts.append(f"{kinds[kind]} {words}")
+    total = sum(kinds.values())
+    noun = "irregularity" if total == 1 else "irregularities"
+    return (
+        f"History check: {total} {noun} in past data ({', '.join(parts)}), recorded "
+        "without a post each; `tracebot alerts --history` lists them."
+    )
+
+
+def record_alerts(
+    url: str,
+    drafts: list[AlertDraft],
+    *,
+    history: bool = False,
+    horizon: int = HORIZON_DAYS,
+    today: date | None = None,
+) -> int:
+    """Store drafts not stored before (by key); return how many are new.
+
+    One alert per problem: the first irregularity of a lot (by ``RANK``) is the
+    problem; the lot's other irregularities are its consequences (``parent_id``).
+    A consequence found while its problem waits to be posted is folded into that
+    post (whose scope shows it); one found after goes into the post's thread.
+    Drafts of events older than ``horizon`` days, or all with ``history``, are
+    recorded as history and summed up in one post.
+    """
     if not drafts:
         return 0
     now = datetime.now(UTC)
-    rows = [
-        {
-            "key": draft.key,
-            "kind": draft.kind,
-            "lot_id": draft.lot_id,
-            "message": draft.message,
-            "detail": json.dumps(draft.detail),
-            "created_at": now,
-            "status": "open",
-            "delivery_attempts": 0,
-        }
-        for draft in drafts
-    ]
+    cutoff = (today or now.date()) - timedelta(days=horizon)
+    unique = {draft.key: draft for draft in drafts}
     with make_engine(url).connect() as connection, connection.begin() as transaction:
-        existing = set(
-            connection.execute(
-                select(ALERTS.c.key).where(ALERTS.c.key.in_([r["key"] for r in rows]))
-            ).scalars()
+        existing = set()
+        keys = list(unique)
+        for start in range(0, len(keys), CHUNK):
+            existing |= set(
+                connection.execute(
+                    select(ALERTS.c.key).where(ALERTS.c.key.in_(keys[start : start + CHUNK]))
+                ).scalars()
+            )
+        new = sorted(
+            (draft for key, draft in unique.items() if key not in existing),
+            key=lambda d: (RANK.get(d.kind, 99), d.on or date.min, d.key),
         )
-        new = [row for row in {r["key"]: r for r in rows}.values() if row["key"] not in existing]
         if not new:
             transaction.rollback()
             return 0
         bump_data_version(connection)
-        dialect = connection.dialect.name
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        connection.execute(insert(ALERTS).on_conflict_do_nothing(), new)
+        insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+        past = [d for d in new if history or (d.on is not None and d.on < cutoff)]
+        current = [d for d in new if d not in past]
+        if past:
+            connection.execute(
+                insert(ALERTS).on_conflict_do_nothing(),
+                [_row(d, now, status="history") for d in past],
+            )
+            summary = history_summary(Counter(d.kind for d in past))
+            key = f"history:{now.isoformat()}:{len(past)}"
+            connection.execute(
+                insert(ALERTS).on_conflict_do_nothing(),
+                [_row(AlertDraft(key, "history", None, summary), now, status="open")],
+            )
+        problems = _open_problems(connection, {d.lot_id for d in current if d.lot_id})
+        for draft in current:
+            row = _row(draft, now, status="open")
+            family = FAMILY.get(draft.kind, draft.kind)
+            problem = problems.get((draft.lot_id, family)) if draft.lot_id is not None else None
+            if problem is not None:
+                row["parent_id"] = problem[0]
+                if not problem[1]:  # its problem is not posted yet: its post shows this
+                    row["delivered_at"] = now
+            result = connection.execute(
+                insert(ALERTS).on_conflict_do_nothing().returning(ALERTS.c.id), [row]
+            ).first()
+            if problem is None and result is not None and draft.lot_id is not None:
+                problems[(draft.lot_id, family)] = (int(result[0]), False)
         return len(new)
 
 
-def check_rules(url: str, lot_ids: Collection[int] | None = None) -> int:
-    """Run every rule over ``lot_ids`` (all lots when None); return new alerts recorded."""
-    return record_alerts(url, find_irregularities(url, lot_ids))
+def _row(draft: AlertDraft, now: datetime, *, status: str) -> dict[str, Any]:
+    return {
+        "key": draft.key,
+        "kind": draft.kind,
+        "lot_id": draft.lot_id,
+        "message": draft.message,
+        "detail": json.dumps(draft.detail),
+        "created_at": now,
+        "status": status,
+        "delivery_attempts": 0,
+        "event_on": draft.on,
+        "parent_id": None,
+        "delivered_at": None,
+    }
 
 
-def open_alerts(url: str) -> list[dict[str, Any]]:
-    """Alerts not yet acknowledged, newest first."""
+def _open_problems(
+    connection: Connection, lot_ids: set[int]
+) -> dict[tuple[int, str], tuple[int, bool]]:
+    """The open problem of each lot and family: its alert id, and whether it was posted."""
+    found: dict[tuple[int, str], tuple[int, bool]] = {}
+    ordered = sorted(lot_ids)
+    for start in range(0, len(ordered), CHUNK):
+        rows = connection.execute(
+            select(ALERTS.c.lot_id, ALERTS.c.id, ALERTS.c.delivered_at, ALERTS.c.kind)
+            .where(
+                ALERTS.c.lot_id.in_(ordered[start : start + CHUNK]),
+                ALERTS.c.parent_id.is_(None),
+                ALERTS.c.status == "open",
+            )
+            .order_by(ALERTS.c.id)
+        )
+        for lot_id, alert_id, delivered, kind in rows:
+            found.setdefault((lot_id, FAMILY.get(kind, kind)), (alert_id, delivered is not None))
+    return found
+
+
+def check_rules(
+    url: str,
+    lot_ids: Collection[int] | None = None,
+    *,
+    history: bool = False,
+    horizon: int = HORIZON_DAYS,
+    today: date | None = None,
+) -> int:
+    """Run every rule over ``lot_ids`` (all lots when None); return new alerts recorded
+    (with ``history``, all as history: a first import, ``import csv --history``)."""
+    drafts = find_irregularities(url, lot_ids)
+    return record_alerts(url, drafts, history=history, horizon=horizon, today=today)
+
+
+def open_alerts(url: str, *, history: bool = False) -> list[dict[str, Any]]:
+    """Problems not yet acknowledged, newest first, each with how many consequences it
+    has (``consequences``); with ``history``, the irregularities recorded as history."""
+    consequence = ALERTS.alias("consequence")
+    count = (
+        select(func.count())
+        .where(consequence.c.parent_id == ALERTS.c.id)
+        .correlate(ALERTS)
+        .scalar_subquery()
+    )
     with make_engine(url).connect() as connection:
         rows = connection.execute(
             select(
-                ALERTS.c.id, ALERTS.c.kind, ALERTS.c.message, ALERTS.c.created_at, LOTS.c.lot_code
+                ALERTS.c.id,
+                ALERTS.c.kind,
+                ALERTS.c.message,
+                ALERTS.c.created_at,
+                LOTS.c.lot_code,
+                count,
             )
             .join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
-            .where(ALERTS.c.status == "open")
+            .where(
+                ALERTS.c.status == ("history" if history else "open"),
+                ALERTS.c.parent_id.is_(None),
+            )
             .order_by(ALERTS.c.id.desc())
         ).all()
     return [
@@ -342,6 +502,7 @@ def open_alerts(url: str) -> list[dict[str, Any]]:
             "message": row[2],
             "created_at": row[3].isoformat(),
             "lot": row[4],
+            "consequences": int(row[5] or 0),
         }
         for row in rows
     ]

@@ -428,7 +428,10 @@ def load_demo(url: str, *, anchor: date | None = None) -> tuple[date, ImportRepo
     day = date.fromisoformat(stored) if stored else anchor or date.today()
     with tempfile.TemporaryDirectory(prefix="tracebot-demo-") as folder:
         write_demo_csv(Path(folder), anchor=day)
-        report = import_csv_dir(url, Path(folder), actor="demo", reason="tracebot demo")
+        # The demo's recent events are news: only those past the horizon are history.
+        report = import_csv_dir(
+            url, Path(folder), actor="demo", reason="tracebot demo", history=False, today=day
+        )
     if not stored:
         with engine.begin() as connection:
             connection.execute(insert(meta).values(key=ANCHOR_KEY, value=day.isoformat()))

@@ -56,8 +56,13 @@ class OutgoingAlert:
     channel: str | None
     message_ts: str | None
     acknowledged_by: str | None
+    parent_id: int | None = None
+    """The problem this alert is a consequence of; it is posted into that post's thread."""
+    thread_channel: str | None = None
+    thread_ts: str | None = None
 
 
+_PARENT = ALERTS.alias("parent")
 _COLUMNS = (
     ALERTS.c.id,
     ALERTS.c.kind,
@@ -71,6 +76,9 @@ _COLUMNS = (
     ALERTS.c.channel,
     ALERTS.c.message_ts,
     ALERTS.c.acknowledged_by,
+    ALERTS.c.parent_id,
+    _PARENT.c.channel,
+    _PARENT.c.message_ts,
 )
 
 
@@ -88,11 +96,18 @@ def _alert(row: Any) -> OutgoingAlert:
         channel=row[9],
         message_ts=row[10],
         acknowledged_by=row[11],
+        parent_id=row[12],
+        thread_channel=row[13],
+        thread_ts=row[14],
     )
 
 
 def _select() -> Any:
-    return select(*_COLUMNS).join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
+    return (
+        select(*_COLUMNS)
+        .join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
+        .join(_PARENT, _PARENT.c.id == ALERTS.c.parent_id, isouter=True)
+    )
 
 
 def due_alerts(url: str, *, now: datetime | None = None, limit: int = 50) -> list[OutgoingAlert]:

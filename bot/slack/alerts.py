@@ -114,14 +114,24 @@ class AlertSender:
                 channel, stamp = ts
                 await asyncio.to_thread(outbox.delivered, alert.id, channel=channel, ts=stamp)
                 return True
-            scope = await asyncio.to_thread(outbox.scope, alert)
-            response = await self.client.chat_postMessage(
-                channel=self.channel,
-                text=slack(alert.message),
-                blocks=alert_blocks(alert, scope),
-                metadata={"event_type": METADATA_TYPE, "event_payload": {"alert_id": alert.id}},
-                unfurl_links=False,
-            )
+            metadata = {"event_type": METADATA_TYPE, "event_payload": {"alert_id": alert.id}}
+            if alert.thread_ts:  # a consequence of a problem posted before: into its thread
+                response = await self.client.chat_postMessage(
+                    channel=alert.thread_channel or self.channel,
+                    thread_ts=alert.thread_ts,
+                    text=slack(alert.message),
+                    metadata=metadata,
+                    unfurl_links=False,
+                )
+            else:
+                scope = await asyncio.to_thread(outbox.scope, alert)
+                response = await self.client.chat_postMessage(
+                    channel=self.channel,
+                    text=slack(alert.message),
+                    blocks=alert_blocks(alert, scope),
+                    metadata=metadata,
+                    unfurl_links=False,
+                )
         except Exception as err:  # any failure: the alert waits and is tried again
             retry_at = await asyncio.to_thread(
                 outbox.failed, alert.id, _reason(err), base=self.base
@@ -142,14 +152,24 @@ class AlertSender:
         """The channel and ts of an earlier post of this alert, if Slack has one."""
         oldest = (alert.created_at - timedelta(minutes=5)).timestamp()
         cursor = None
+        channel = alert.thread_channel or self.channel if alert.thread_ts else self.channel
         for _ in range(10):
-            page = await self.client.conversations_history(
-                channel=self.channel,
-                oldest=f"{oldest:.6f}",
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
+            if alert.thread_ts:  # a reply is found in its thread, not in the history
+                page = await self.client.conversations_replies(
+                    channel=channel,
+                    ts=alert.thread_ts,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            else:
+                page = await self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
             messages: list[dict[str, Any]] = page.get("messages", [])
             for message in messages:
                 metadata = message.get("metadata") or {}
@@ -158,7 +178,7 @@ class AlertSender:
                     metadata.get("event_type") == METADATA_TYPE
                     and payload.get("alert_id") == alert.id
                 ):
-                    return str(page.get("channel") or self.channel), str(message["ts"])
+                    return str(page.get("channel") or channel), str(message["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break

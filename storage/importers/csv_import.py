@@ -44,7 +44,7 @@ from sqlalchemy import Connection, Date, DateTime, Table, bindparam, func, inser
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
-from storage.alerts import check_rules
+from storage.alerts import HORIZON_DAYS, check_rules
 from storage.db import make_engine, require_schema
 from storage.importers.report import FileReport, ImportReport, Rejection
 from storage.models import ITEM_KINDS, LOT_STATUSES, PARTY_KINDS, QC_RESULTS
@@ -1023,6 +1023,9 @@ def import_csv_dir(
     actor: str = "cli",
     reason: str = "",
     progress: Progress | None = None,
+    history: bool | None = None,
+    horizon: int | None = HORIZON_DAYS,
+    today: date | None = None,
 ) -> ImportReport:
     """Load every known CSV file in ``directory`` into the database at ``url``.
 
@@ -1032,6 +1035,11 @@ def import_csv_dir(
         actor: who is importing, for the audit log.
         reason: why, for the audit log.
         progress: called as rows are read.
+        history: the files are past data: their irregularities are recorded and
+            summed up in one post, not posted one by one. None: only when the
+            database held no lot before (a plant's first import).
+        horizon: events older than this many days before ``today`` are history
+            too (None: no horizon).
 
     Returns:
         The report: counts per file and every rejected row.
@@ -1051,6 +1059,8 @@ def import_csv_dir(
     report = ImportReport()
     with engine.connect() as connection:
         catalog = Catalog(connection)
+        if history is None:
+            history = connection.execute(select(LOTS.c.id).limit(1)).first() is None
         connection.rollback()
     for spec in present:
         audit = _Audit(actor=actor, reason=reason or f"CSV import from {directory}")
@@ -1059,7 +1069,13 @@ def import_csv_dir(
         )
     touched = report.touched
     if touched is None or touched:
-        report.alerts = check_rules(url, touched)
+        report.alerts = check_rules(
+            url,
+            touched,
+            history=history,
+            horizon=horizon if horizon is not None else 36_500,
+            today=today,
+        )
     return report
 
 

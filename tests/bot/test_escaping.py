@@ -67,7 +67,7 @@ def evil_plant(database: str, tmp_path: Path) -> str:
         "shipments.csv",
         [*SHIPMENTS, [EVIL_LOT, "SYSCO", "PLANT", "5", "ea", "2026-11-22", "BOL <!channel>"]],
     )
-    report = import_csv_dir(database, plant)
+    report = import_csv_dir(database, plant, history=False, horizon=None)  # news, not history
     assert not report.rejected, report.rejected
     return database
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -130,3 +132,36 @@ def test_each_failure_waits_longer(sqlite_url: str) -> None:
     ]
 
     assert pauses == [2.0, 5.0, 15.0, 60.0, 300.0, 300.0]
+
+
+def test_a_failed_check_of_a_shipped_lot_posts_once_and_later_shipments_go_to_its_thread(
+    database: str, stub: SlackStub, tmp_path: Path
+) -> None:
+    from storage.importers.csv_import import import_csv_dir
+    from tests.conftest import write_csv
+    from tests.storage.test_alerts import shipped_then_failed
+    from tests.storage.test_csv_import import SHIPMENTS
+
+    plant = shipped_then_failed(tmp_path / "plant")
+    import_csv_dir(database, plant, history=False, horizon=None)
+
+    asyncio.run(sender(database, stub).deliver_due())
+
+    posts = [c.params for c in stub.of("chat.postMessage") if "7001" in c.params["text"]]
+    assert len(posts) == 1 and "QC failed" in posts[0]["text"]
+    shown = json.dumps(posts[0]["blocks"])
+    assert all(name in shown for name in ("Sysco", "FreshMart", "Metro"))
+    [first] = [m["ts"] for m in stub.history["C0ALERTS"] if "7001" in (m["text"] or "")]
+    write_csv(
+        plant,
+        "shipments.csv",
+        [*SHIPMENTS, ["7001", "SYSCO", "PLANT", "50", "ea", "2026-11-21", "BOL-LATE"]],
+    )
+    import_csv_dir(database, plant, history=False, horizon=None)
+    stub.clear()
+
+    asyncio.run(sender(database, stub).deliver_due())
+    asyncio.run(sender(database, stub).deliver_due())  # a second pass posts nothing twice
+
+    [reply] = [c.params for c in stub.of("chat.postMessage")]
+    assert reply["thread_ts"] == first and "BOL-LATE" in reply["text"]

@@ -39,6 +39,7 @@ class SlackStub:
         self.files: dict[str, tuple[str, bytes]] = {}  # name -> (mimetype, bytes)
         self.failures: dict[str, list[int]] = {}
         self.history: dict[str, list[dict[str, Any]]] = {}
+        self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.socket_url: str | None = None  # what apps.connections.open hands out
         self._lock = threading.Lock()
         self._ts = 1_700_000_000.000100
@@ -135,9 +136,19 @@ class SlackStub:
             message = {"ts": ts, "text": params.get("text"), "metadata": params.get("metadata")}
             if isinstance(message["metadata"], str):
                 message["metadata"] = json.loads(message["metadata"])
-            with self._lock:
-                self.history.setdefault(channel, []).insert(0, message)
+            thread = params.get("thread_ts")
+            with self._lock:  # as Slack: a thread's replies are not in the channel history
+                if thread:
+                    message["thread_ts"] = thread
+                    self.replies.setdefault((channel, str(thread)), []).append(message)
+                else:
+                    self.history.setdefault(channel, []).insert(0, message)
             return 200, {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "conversations.replies":
+            channel = str(params.get("channel"))
+            with self._lock:
+                messages = list(self.replies.get((channel, str(params.get("ts"))), []))
+            return 200, {"ok": True, "channel": channel, "messages": messages, "has_more": False}
         if method == "conversations.history":
             channel = str(params.get("channel"))
             with self._lock:

@@ -9,8 +9,17 @@ from sqlalchemy import text
 from storage.alerts import check_rules, open_alerts
 from storage.db import make_engine
 from storage.importers.csv_import import import_csv_dir
+from storage.outbox import due_alerts
 from tests.conftest import write_csv
-from tests.storage.test_csv_import import CONSUMPTION, ITEMS, LOTS, QC, SHIPMENTS, write_plant
+from tests.storage.test_csv_import import (
+    CONSUMPTION,
+    ITEMS,
+    LOTS,
+    PARTIES,
+    QC,
+    SHIPMENTS,
+    write_plant,
+)
 
 
 def irregular_plant(directory: Path) -> Path:
@@ -83,27 +92,31 @@ def irregular_plant(directory: Path) -> Path:
     return directory
 
 
-def test_rules_raise_one_alert_per_irregularity(database: str, tmp_path: Path) -> None:
-    report = import_csv_dir(database, irregular_plant(tmp_path / "plant"))
+NEWS = {"history": False, "horizon": None}
+"""The rules' tests read every event as news, whatever its day."""
 
-    kinds = sorted((alert["kind"], alert["lot"]) for alert in open_alerts(database))
-    assert kinds == [
-        ("expired_input", "5120"),
-        ("overdrawn", "B-1"),
-        ("qc_failed", "B-1"),
-        ("shipped_before_release", "5120"),
-        ("shipped_before_release", "5130"),
-        ("shipped_expired", "5120"),
-        ("shipped_on_hold", "5130"),
+
+def test_rules_raise_one_alert_per_problem(database: str, tmp_path: Path) -> None:
+    report = import_csv_dir(database, irregular_plant(tmp_path / "plant"), **NEWS)
+
+    problems = sorted(
+        (alert["kind"], alert["lot"], alert["consequences"]) for alert in open_alerts(database)
+    )
+    assert problems == [
+        ("expired_input", "5120", 0),
+        ("overdrawn", "B-1", 0),
+        ("qc_failed", "B-1", 0),
+        ("shipped_expired", "5120", 1),  # and before QC release
+        ("shipped_on_hold", "5130", 1),  # and before QC release
     ]
     assert report.alerts == 7
 
 
 def test_rules_run_again_raise_nothing_new(database: str, tmp_path: Path) -> None:
     plant = irregular_plant(tmp_path / "plant")
-    import_csv_dir(database, plant)
+    import_csv_dir(database, plant, **NEWS)
 
-    again = import_csv_dir(database, plant)
+    again = import_csv_dir(database, plant, **NEWS)
 
     assert again.alerts == 0
     assert check_rules(database) == 0
@@ -112,7 +125,7 @@ def test_rules_run_again_raise_nothing_new(database: str, tmp_path: Path) -> Non
 
 
 def test_alert_messages_name_lot_test_value_and_signer(database: str, tmp_path: Path) -> None:
-    import_csv_dir(database, irregular_plant(tmp_path / "plant"))
+    import_csv_dir(database, irregular_plant(tmp_path / "plant"), **NEWS)
 
     messages = {alert["kind"]: alert["message"] for alert in open_alerts(database)}
     assert messages["qc_failed"] == (
@@ -127,3 +140,102 @@ def test_alert_messages_name_lot_test_value_and_signer(database: str, tmp_path: 
         "lot OLD-1 (Clover honey) was used in lot 5120 (Honey granola 500 g) on 2026-11-04 "
         "after it expired on 2026-06-01."
     )
+
+
+def shipped_then_failed(directory: Path, day: str = "2026-11-20") -> Path:
+    """Lot 7001 shipped to three customers, then failing its QC check."""
+    write_plant(directory)
+    write_csv(
+        directory,
+        "parties.csv",
+        [
+            *PARTIES,
+            ["FRESH", "FreshMart", "customer", "", "", ""],
+            ["METRO", "Metro", "customer", "", "", ""],
+        ],
+    )
+    write_csv(directory, "lots.csv", [*LOTS, ["7001", "GRAN", "900", "ea", day, "", "", "PLANT"]])
+    write_csv(
+        directory,
+        "shipments.csv",
+        [
+            *SHIPMENTS,
+            *(
+                ["7001", to, "PLANT", "100", "ea", day, f"BOL-{to}"]
+                for to in ("SYSCO", "FRESH", "METRO")
+            ),
+        ],
+    )
+    write_csv(
+        directory,
+        "qc.csv",
+        [*QC, ["7001", "listeria", "fail", "detected", "absent", "Ana", "", f"{day}T16:00:00"]],
+    )
+    return directory
+
+
+def test_a_failed_check_of_a_shipped_lot_is_one_problem_naming_every_shipment(
+    database: str, tmp_path: Path
+) -> None:
+    import_csv_dir(database, shipped_then_failed(tmp_path / "plant"), **NEWS)
+
+    problems = [a for a in open_alerts(database) if a["lot"] == "7001"]
+    assert [(a["kind"], a["consequences"]) for a in problems] == [("qc_failed", 3)]
+    due = [alert for alert in due_alerts(database) if alert.lot == "7001"]
+    assert [alert.kind for alert in due] == ["qc_failed"]  # one post; its scope names them
+
+
+def test_a_first_import_is_history_summed_up_in_one_post(database: str, tmp_path: Path) -> None:
+    report = import_csv_dir(database, irregular_plant(tmp_path / "plant"))
+
+    assert report.alerts == 7
+    [summary] = open_alerts(database)
+    assert summary["kind"] == "history" and summary["lot"] is None
+    assert summary["message"].startswith(
+        "History check: 7 irregularities in past data (1 failed QC check, 1 shipment while on "
+        "hold, 1 shipment after expiry, 1 expired input used, 2 shipments before QC release, "
+        "1 overdrawn lot)"
+    )
+    assert len(open_alerts(database, history=True)) == 7
+    assert [alert.kind for alert in due_alerts(database)] == ["history"]
+
+
+def test_events_past_the_horizon_are_history_and_recent_ones_news(
+    database: str, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    plant = write_plant(tmp_path / "plant")
+    import_csv_dir(database, plant, history=False, horizon=None)  # a plant already loaded
+    later = shipped_then_failed(tmp_path / "later", day="2026-11-20")
+
+    import_csv_dir(database, later, history=False, horizon=7, today=date(2026, 12, 20))
+
+    kinds = {(a["kind"], a["lot"]) for a in open_alerts(database)}
+    assert ("history", None) in kinds and ("qc_failed", "7001") not in kinds
+    again = shipped_then_failed(tmp_path / "again", day="2026-12-18")
+    import_csv_dir(database, again, history=False, horizon=7, today=date(2026, 12, 20))
+    assert ("qc_failed", "7001") in {(a["kind"], a["lot"]) for a in open_alerts(database)}
+
+
+def test_a_consequence_found_after_its_problem_was_posted_goes_into_its_thread(
+    database: str, tmp_path: Path
+) -> None:
+    from storage.outbox import lease_alert, record_delivery
+
+    plant = shipped_then_failed(tmp_path / "plant")
+    import_csv_dir(database, plant, **NEWS)
+    [problem] = [a for a in due_alerts(database) if a.lot == "7001"]
+    assert lease_alert(database, problem.id)[0]
+    record_delivery(database, problem.id, channel="C0ALERTS", ts="100.000001")
+    write_csv(
+        plant,
+        "shipments.csv",
+        [*SHIPMENTS, ["7001", "SYSCO", "PLANT", "50", "ea", "2026-11-21", "BOL-LATE"]],
+    )
+
+    import_csv_dir(database, plant, **NEWS)
+
+    [late] = [a for a in due_alerts(database) if a.lot == "7001"]
+    assert (late.kind, late.parent_id) == ("shipped_before_release", problem.id)
+    assert (late.thread_channel, late.thread_ts) == ("C0ALERTS", "100.000001")
