@@ -14,7 +14,19 @@ from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import make_engine
@@ -26,6 +38,7 @@ from storage.tables import (
     ITEMS,
     LINKS,
     LOTS,
+    META,
     QC_CHECKS,
     SENSOR_READINGS,
     SHIPMENTS,
@@ -386,18 +399,18 @@ def record_alerts(
             transaction.rollback()
             return 0
         bump_data_version(connection)
-        insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+        upsert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
         past = [d for d in new if history or (d.on is not None and d.on < cutoff)]
         current = [d for d in new if d not in past]
         if past:
             connection.execute(
-                insert(ALERTS).on_conflict_do_nothing(),
+                upsert(ALERTS).on_conflict_do_nothing(),
                 [_row(d, now, status="history") for d in past],
             )
             summary = history_summary(Counter(d.kind for d in past))
             key = f"history:{now.isoformat()}:{len(past)}"
             connection.execute(
-                insert(ALERTS).on_conflict_do_nothing(),
+                upsert(ALERTS).on_conflict_do_nothing(),
                 [_row(AlertDraft(key, "history", None, summary), now, status="open")],
             )
         problems = _open_problems(connection, {d.lot_id for d in current if d.lot_id})
@@ -410,7 +423,7 @@ def record_alerts(
                 if not problem[1]:  # its problem is not posted yet: its post shows this
                     row["delivered_at"] = now
             result = connection.execute(
-                insert(ALERTS).on_conflict_do_nothing().returning(ALERTS.c.id), [row]
+                upsert(ALERTS).on_conflict_do_nothing().returning(ALERTS.c.id), [row]
             ).first()
             if problem is None and result is not None and draft.lot_id is not None:
                 problems[(draft.lot_id, family)] = (int(result[0]), False)
@@ -451,6 +464,55 @@ def _open_problems(
         )
         for lot_id, alert_id, delivered, kind in rows:
             found.setdefault((lot_id, FAMILY.get(kind, kind)), (alert_id, delivered is not None))
+    return found
+
+
+RULES_MARKED = "rules_marked"
+RULES_CHECKED = "rules_checked"
+"""Two counters in ``meta``: every write the rules must see raises the first in its
+own transaction; a finished rule run sets the second to what the first was when it
+began. While they differ, a rule run was missed (a process killed after its write)."""
+
+
+def _counter(connection: Connection, key: str) -> int:
+    value = connection.execute(select(META.c.value).where(META.c.key == key)).scalar()
+    return int(value) if value is not None else 0
+
+
+def _set_counter(connection: Connection, key: str, value: int) -> None:
+    if connection.execute(update(META).where(META.c.key == key).values(value=str(value))).rowcount:
+        return
+    connection.execute(insert(META).values(key=key, value=str(value)))
+
+
+def mark_unchecked(connection: Connection) -> None:
+    """Inside a write's transaction: what it wrote is not yet checked by the rules."""
+    _set_counter(connection, RULES_MARKED, _counter(connection, RULES_MARKED) + 1)
+
+
+def missed_checks(url: str) -> int | None:
+    """The marks a rule run must still cover, or None when every write was checked."""
+    with make_engine(url).connect() as connection:
+        marked = _counter(connection, RULES_MARKED)
+        checked = _counter(connection, RULES_CHECKED)
+    return marked if marked > checked else None
+
+
+def checked_up_to(url: str, marked: int) -> None:
+    """A rule run that began when the marks stood at ``marked`` has finished."""
+    with make_engine(url).begin() as connection:
+        if _counter(connection, RULES_CHECKED) < marked:
+            _set_counter(connection, RULES_CHECKED, marked)
+
+
+def check_missed(url: str, *, horizon: int = HORIZON_DAYS) -> int:
+    """Run the rules over every lot when a run was missed (at start, on a timer);
+    return the new alerts."""
+    marked = missed_checks(url)
+    if marked is None:
+        return 0
+    found = check_rules(url, None, horizon=horizon)
+    checked_up_to(url, marked)
     return found
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.render.markup import code
+from storage.alerts import check_missed
 from storage.outbox import (
     OutgoingAlert,
     digest_key,
@@ -67,6 +68,10 @@ class AlertDesk:
         except TraceError:
             return None
         return scope
+
+    def check_missed(self) -> int:
+        """Run the rules a killed import or capture never ran; the new alerts."""
+        return check_missed(self.url)
 
     def raise_digest(self, day: date) -> int | None:
         """Store the day's digest once; its id, or None if it was stored before."""

@@ -82,6 +82,8 @@ class AlertSender:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
+                outbox = await asyncio.to_thread(self.outbox)
+                await asyncio.to_thread(outbox.check_missed)  # at start, then each round
                 await self.raise_digest()
                 await self.deliver_due()
             except Exception:  # the loop must outlive any one bad round

@@ -44,7 +44,13 @@ from sqlalchemy import Connection, Date, DateTime, Table, bindparam, func, inser
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
-from storage.alerts import HORIZON_DAYS, check_rules
+from storage.alerts import (
+    HORIZON_DAYS,
+    check_rules,
+    checked_up_to,
+    mark_unchecked,
+    missed_checks,
+)
 from storage.db import make_engine, require_schema
 from storage.importers.report import FileReport, ImportReport, Rejection
 from storage.models import ITEM_KINDS, LOT_STATUSES, PARTY_KINDS, QC_RESULTS
@@ -1062,12 +1068,14 @@ def import_csv_dir(
         if history is None:
             history = connection.execute(select(LOTS.c.id).limit(1)).first() is None
         connection.rollback()
+    missed = missed_checks(url)  # a run an earlier import never made: all lots this time
     for spec in present:
         audit = _Audit(actor=actor, reason=reason or f"CSV import from {directory}")
         report.files.append(
             _import_file(engine, directory / spec.name, spec, catalog, progress, audit)
         )
-    touched = report.touched
+    touched = None if missed is not None else report.touched
+    marked = missed_checks(url)
     if touched is None or touched:
         report.alerts = check_rules(
             url,
@@ -1076,6 +1084,8 @@ def import_csv_dir(
             horizon=horizon if horizon is not None else 36_500,
             today=today,
         )
+    if marked is not None:
+        checked_up_to(url, marked)
     return report
 
 
@@ -1099,6 +1109,7 @@ def _import_file(
             spec.load(connection, rows, catalog, report)
             if report.inserted or report.updated:
                 audit.record(connection, report)
+                mark_unchecked(connection)  # with the rows: a run missed is seen later
             else:
                 transaction.rollback()  # nothing changed, not even the version
     except _BadFile as err:
@@ -1172,9 +1183,13 @@ def import_rows(
         for file_report in report.files:
             if file_report.inserted or file_report.updated:
                 audit.record(connection, file_report)
+                mark_unchecked(connection)
+    missed = missed_checks(url)
     touched = report.touched
     if touched is None or touched:
         report.alerts = check_rules(url, touched)
+    if missed is not None:
+        checked_up_to(url, missed)
     return report
 
 

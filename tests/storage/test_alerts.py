@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from storage.alerts import check_rules, open_alerts
@@ -239,3 +240,47 @@ def test_a_consequence_found_after_its_problem_was_posted_goes_into_its_thread(
     [late] = [a for a in due_alerts(database) if a.lot == "7001"]
     assert (late.kind, late.parent_id) == ("shipped_before_release", problem.id)
     assert (late.thread_channel, late.thread_ts) == ("C0ALERTS", "100.000001")
+
+
+class Killed(BaseException):
+    """The process dies here (not an error anything would catch)."""
+
+
+def test_an_import_killed_before_its_rules_ran_has_them_run_by_the_next(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.importers.csv_import as csv_import
+    from storage.alerts import check_missed, missed_checks
+
+    plant = irregular_plant(tmp_path / "plant")
+
+    def killed(*args: object, **kwargs: object) -> int:
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(csv_import, "check_rules", killed)
+        with pytest.raises(Killed):
+            import_csv_dir(database, plant, **NEWS)
+    assert open_alerts(database) == [] and missed_checks(database) is not None
+
+    again = import_csv_dir(database, plant, **NEWS)  # changes no row
+
+    assert again.alerts == 7
+    assert missed_checks(database) is None
+    assert check_missed(database) == 0  # nothing left to run, nothing raised twice
+
+
+def test_a_missed_run_is_made_by_check_missed_once(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.importers.csv_import as csv_import
+    from storage.alerts import check_missed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(csv_import, "check_rules", lambda *a, **k: (_ for _ in ()).throw(Killed))
+        with pytest.raises(Killed):
+            import_csv_dir(database, irregular_plant(tmp_path / "plant"), **NEWS)
+
+    first, second = check_missed(database, horizon=36_500), check_missed(database)
+
+    assert (first, second) == (7, 0)
