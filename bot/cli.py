@@ -103,6 +103,14 @@ def import_csv(
     db: DbOption = None,
     as_json: JsonOption = False,
     user: Annotated[str, typer.Option("--user", help="Who imports, for the audit log.")] = "cli",
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            help="Past data: its irregularities are recorded and summed up in one alert, "
+            "not posted one by one (a plant's first import is history anyway).",
+        ),
+    ] = False,
 ) -> None:
     """Load CSV files (items, parties, lots, receipts, consumption, shipments, qc...)."""
     from storage.importers.csv_import import import_csv_dir
@@ -110,7 +118,13 @@ def import_csv(
     settings = _settings(ctx, db)
     try:
         with _progress_bar() as progress:
-            report = import_csv_dir(settings.database_url, directory, actor=user, progress=progress)
+            report = import_csv_dir(
+                settings.database_url,
+                directory,
+                actor=user,
+                progress=progress,
+                history=True if history else None,
+            )
     except FileNotFoundError as err:
         raise Failure(str(err)) from err
     if as_json:
@@ -422,19 +436,29 @@ def serve(
 
 
 @app.command()
-def alerts(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List open alerts: failed QC checks and other irregularities, newest first."""
+def alerts(
+    ctx: typer.Context,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="The irregularities recorded as history.")
+    ] = False,
+) -> None:
+    """List open alerts, one per problem (failed QC checks and other irregularities),
+    newest first; with --history, those found in past data."""
     from storage.alerts import open_alerts
 
-    found = open_alerts(_settings(ctx, db).database_url)
+    found = open_alerts(_settings(ctx, db).database_url, history=history)
     if as_json:
         print(json.dumps(found))
         return
     if not found:
-        stdout.print("No open alerts.")
+        stdout.print("No irregularities in past data." if history else "No open alerts.")
     for alert in found:
+        more = alert["consequences"]
+        also = f" (+{more} more in its thread)" if more else ""
         stdout.print(
-            f"#{alert['id']} {alert['created_at'][:16]} {alert['kind']}: {alert['message']}",
+            f"#{alert['id']} {alert['created_at'][:16]} {alert['kind']}: {alert['message']}{also}",
             markup=False,
             highlight=False,
         )

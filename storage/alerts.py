@@ -549,6 +549,7 @@ def open_alerts(url: str, *, history: bool = False) -> list[dict[str, Any]]:
                 ALERTS.c.created_at,
                 LOTS.c.lot_code,
                 count,
+                ALERTS.c.detail,
             )
             .join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
             .where(
@@ -565,6 +566,7 @@ def open_alerts(url: str, *, history: bool = False) -> list[dict[str, Any]]:
             "created_at": row[3].isoformat(),
             "lot": row[4],
             "consequences": int(row[5] or 0),
+            "detail": json.loads(row[6] or "{}"),
         }
         for row in rows
     ]

@@ -37,6 +37,7 @@ __all__ = [
     "overdrawn_lots",
     "qc_failures",
     "sensor_excursions",
+    "severity",
     "shipment_irregularities",
 ]
 
@@ -353,3 +354,32 @@ def sensor_excursions(readings: Iterable[SensorFacts], names: Names) -> list[Ale
             )
         )
     return drafts
+
+
+_HAZARDS = (
+    "listeria", "salmonella", "e. coli", "e.coli", "ecoli", "stec", "o157", "campylobacter",
+    "clostridium", "botulinum", "bacillus cereus", "cronobacter", "norovirus", "hepatitis",
+    "pathogen", "allergen", "gluten", "peanut", "undeclared", "glass", "metal", "aflatoxin",
+    "foreign",
+)  # fmt: skip
+"""Words of a check whose failure can hurt someone: a pathogen, an allergen, a hazard."""
+
+
+def severity(kind: str, detail: Mapping[str, Any] | None = None) -> str:
+    """How much an alert calls for attention: critical, warning or info.
+
+    Critical: a failed check of a pathogen, allergen or physical hazard, or a lot
+    shipped while on hold. Info: the digest and the history summary.
+
+    Example:
+        >>> severity("qc_failed", {"test": "Listeria monocytogenes"}), severity("qc_failed", {"test": "moisture"})
+        ('critical', 'warning')
+    """
+    if kind in ("digest", "history"):
+        return "info"
+    if kind == "shipped_on_hold":
+        return "critical"
+    test = str((detail or {}).get("test") or "").lower()
+    if kind == "qc_failed" and any(word in test for word in _HAZARDS):
+        return "critical"
+    return "warning"

@@ -66,11 +66,12 @@ from trace_engine.model import (
     to_data,
 )
 from trace_engine.narrow import narrow
+from trace_engine.rules import severity
 
 if TYPE_CHECKING:
     from bot.service.alerts import AlertDesk
 
-__all__ = ["CONFIDENCE_FLOOR", "CONFIRM_FOR", "EXPIRY_DAYS", "TraceService"]
+__all__ = ["CONFIDENCE_FLOOR", "CONFIRM_FOR", "EXPIRY_DAYS", "TraceService", "UnknownLotOfItem"]
 
 log = logging.getLogger(__name__)
 
@@ -78,18 +79,6 @@ EXPIRY_DAYS = 14
 """The window of "what expires soon?" when the question names none."""
 RECENT_DAYS = 30
 """The window of "what failed QC?" when the question names none: the last 30 days."""
-SEVERITY = {
-    "qc_failed": "high",
-    "shipped_on_hold": "high",
-    "shipped_expired": "high",
-    "held_input": "high",
-    "expired_input": "high",
-    "shipped_before_release": "medium",
-    "overdrawn": "medium",
-    "sensor_excursion": "medium",
-    "digest": "low",
-}
-"""How much an open alert's kind calls for attention."""
 CONFIRM_FOR = timedelta(minutes=15)
 """How long a requested change waits for its confirmation."""
 CONFIDENCE_FLOOR = 0.35
@@ -100,6 +89,20 @@ NEAREST = 60
 """How alike (0-100) a heard code must be to a real one to stand for it."""
 APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged."
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+
+
+class UnknownLotOfItem(TraceError):
+    """No lot of this code is of the item (SKU) asked for (the code may be another's).
+
+    Example:
+        >>> str(UnknownLotOfItem("4471", "NO-SUCH-SKU"))
+        "I can't find lot 4471 of item NO-SUCH-SKU."
+    """
+
+    def __init__(self, code: str, sku: str) -> None:
+        self.code = code
+        self.sku = sku
+        super().__init__(f"I can't find lot {code} of item {sku}.")
 
 
 def _answer(
@@ -639,7 +642,7 @@ class TraceService:
                     AlertLine(
                         id=int(alert["id"]),
                         kind=str(alert["kind"]),
-                        severity=SEVERITY.get(str(alert["kind"]), "medium"),
+                        severity=severity(str(alert["kind"]), alert.get("detail")),
                         state="open",
                         lot=alert["lot"],
                         summary=str(alert["message"]),
@@ -820,18 +823,44 @@ class TraceService:
         """One lot's facts, as ``data.lot`` of ``lot_info``.
 
         Raises:
-            TraceError: no such lot (``UnknownLot``) or several (``AmbiguousLot``).
+            TraceError: no such lot (``UnknownLot``), none of item ``sku``
+                (``UnknownLotOfItem``) or several (``AmbiguousLot``).
         """
         with _database(self.database_url):
+            sku = self._item_sku(code, sku)
             found: dict[str, Any] = to_data(self.genealogy.lot_info(code, sku=sku))["lot"]
         return found
 
     def trace(self, code: str, *, direction: str, sku: str | None = None) -> dict[str, Any]:
-        """Everything downstream (``down``) or upstream (``up``) of a lot, as ``data``."""
+        """Everything downstream (``down``) or upstream (``up``) of a lot, as ``data``.
+
+        Raises:
+            TraceError: as ``lot``.
+        """
         with _database(self.database_url):
+            sku = self._item_sku(code, sku)
             call = self.genealogy.downstream if direction == "down" else self.genealogy.upstream
             found: dict[str, Any] = to_data(call(code, sku=sku))
         return found
+
+    def _item_sku(self, code: str, sku: str | None) -> str | None:
+        """``sku`` as the plant spells it, once lot ``code`` is known to be of that item
+        (the engine takes a SKU only to choose between items that share a code).
+
+        Raises:
+            UnknownLotOfItem: no lot ``code`` is of item ``sku``.
+        """
+        if sku is None:
+            return None
+        self.gazetteer()  # keeps the plant's SKUs current
+        real: str = self._names["skus"].get(sku.strip().upper(), sku)
+        try:
+            if self.genealogy.lot_info(code, sku=real).lot.sku == real:
+                return real
+        except AmbiguousLot as err:
+            if real in {candidate.sku for candidate in err.candidates}:
+                raise
+        raise UnknownLotOfItem(code, sku)
 
     def diagram(self, lots: Sequence[str], fmt: str) -> bytes:
         """The lineage diagram of ``lots`` as PNG or SVG.

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.render.markup import code, slack
 from trace_engine.model import Answer
+from trace_engine.rules import severity
 
 __all__ = [
     "LIST_ROWS",
@@ -289,7 +290,10 @@ def alert_blocks(
     alert: Any, scope: dict[str, Any] | None, *, acknowledged_by: str | None = None
 ) -> list[dict[str, Any]]:
     """An alert: what happened, the downstream scope, and what to do about it."""
-    icon = ":rotating_light:" if alert.kind == "qc_failed" else ":warning:"
+    level = severity(alert.kind, alert.detail)
+    icon = {"critical": ":rotating_light:", "warning": ":warning:"}.get(
+        level, ":information_source:"
+    )
     if alert.kind == "digest":
         icon = ":calendar:"
     blocks: list[dict[str, Any]] = [_section(f"{icon} {slack(alert.message)}")]
