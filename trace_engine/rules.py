@@ -200,19 +200,21 @@ def shipment_irregularities(
 
 
 def _must_release(lot: LotFacts, item: ItemFacts, checked: Collection[int]) -> bool:
-    """Whether the plant releases this lot by QC before it ships.
+    """Whether the plant releases this lot by QC before it ships: never a lot it
+    received; else as its item says; else when it was made here and has a check.
 
     Example:
         >>> item = ItemFacts(1, "G", "Granola", "finished", "ea")
-        >>> made, bought = LotFacts(1, "4471", 1), LotFacts(2, "V-1", 1, received_on=date(2026, 1, 1))
+        >>> made = LotFacts(1, "4471", 1, produced_on=date(2026, 1, 1))
+        >>> bought = LotFacts(2, "V-1", 1, received_on=date(2026, 1, 1))
         >>> [_must_release(made, item, {1}), _must_release(made, item, ()), _must_release(bought, item, {2})]
         [True, False, False]
     """
-    if lot.received_on is not None and lot.produced_on is None:
+    if lot.received_on is not None:
         return False  # a partner's goods: never ours to release
     if item.qc_release is not None:
         return item.qc_release
-    return lot.id in checked
+    return lot.produced_on is not None and lot.id in checked  # made here, and tested
 
 
 def consumption_irregularities(

@@ -11,7 +11,7 @@ from storage.alerts import check_rules, open_alerts
 from storage.db import make_engine
 from storage.importers.csv_import import import_csv_dir
 from storage.outbox import due_alerts
-from tests.conftest import write_csv
+from tests.conftest import SHARED, write_csv
 from tests.storage.test_csv_import import (
     CONSUMPTION,
     ITEMS,
@@ -284,3 +284,29 @@ def test_a_missed_run_is_made_by_check_missed_once(
     first, second = check_missed(database, horizon=36_500), check_missed(database)
 
     assert (first, second) == (7, 0)
+
+
+EXAMPLES = sorted((SHARED / "epcis-examples").glob("*.jsonld")) + sorted(
+    (SHARED / "epcis-corpus").glob("**/*.json*")
+)
+
+
+@pytest.mark.skipif(not EXAMPLES, reason="../shared/epcis-examples is not beside the repository")
+def test_partners_epcis_documents_raise_no_release_alert(sqlite_url: str) -> None:
+    from storage.db import init_schema
+    from storage.importers.epcis import EpcisError, import_epcis, read_epcis
+
+    init_schema(sqlite_url)
+    loaded = 0
+    for path in EXAMPLES:
+        try:
+            report = import_epcis(sqlite_url, read_epcis(path), source=path.name)
+        except (EpcisError, ValueError):
+            continue  # the corpus holds invalid documents too
+        loaded += not report.rejected
+
+    kinds = {a["kind"] for a in open_alerts(sqlite_url)} | {
+        a["kind"] for a in open_alerts(sqlite_url, history=True)
+    }
+    assert loaded >= 10
+    assert "shipped_before_release" not in kinds  # never ours to release
