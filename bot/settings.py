@@ -6,10 +6,12 @@ app starts, and pass the values down.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import ByteSize, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["MIB", "Settings", "load_settings"]
+
+MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -36,6 +38,24 @@ class Settings(BaseSettings):
     """When the daily digest of lots expiring soon is posted (plant time, HH:MM; "off")."""
     alert_retry_seconds: float = Field(default=2.0, validation_alias="TRACEBOT_ALERT_RETRY")
     """The base pause between tries to post an alert; it grows with each failure."""
+    max_slack_body: ByteSize = Field(
+        default=ByteSize(1 * MIB), validation_alias="TRACEBOT_MAX_SLACK_BODY"
+    )
+    """The largest request body ``POST /slack/events`` reads (Slack's are a few KiB)."""
+    max_body: ByteSize = Field(default=ByteSize(10 * MIB), validation_alias="TRACEBOT_MAX_BODY")
+    """The largest body of any other request (JSON, forms) unless a limit below says more."""
+    max_epcis_body: ByteSize = Field(
+        default=ByteSize(64 * MIB), validation_alias="TRACEBOT_MAX_EPCIS_BODY"
+    )
+    """The largest EPCIS document ``POST /api/epcis/capture`` reads."""
+    max_image_body: ByteSize = Field(
+        default=ByteSize(30 * MIB), validation_alias="TRACEBOT_MAX_IMAGE_BODY"
+    )
+    """The largest label photo upload ``POST /api/scan`` reads."""
+    max_audio_body: ByteSize = Field(
+        default=ByteSize(10 * MIB), validation_alias="TRACEBOT_MAX_AUDIO_BODY"
+    )
+    """The largest WAV recording ``POST /voice/audio`` reads."""
 
     @property
     def api_key_list(self) -> list[str]:

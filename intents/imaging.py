@@ -82,6 +82,8 @@ def _scaled(image: Image.Image, side: int) -> Image.Image:
 
 
 def _read(image: Image.Image) -> list[Decoded]:
+    if min(image.size) < 1:  # a crop of a photo a few pixels wide; zxing-cpp refuses it
+        return []
     found = zxingcpp.read_barcodes(image, text_mode=zxingcpp.TextMode.Plain)
     return [Decoded(str(b.format), b.text, b.symbology_identifier) for b in found if b.valid]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import threading
 import wave
 from collections.abc import Iterable, Sequence
@@ -219,19 +220,54 @@ def said_name(name: str) -> str:
     return " ".join(words)
 
 
+MIN_RATE, MAX_RATE = 4_000, 192_000
+"""Sample rates a recording may have (Hz): telephone audio to studio audio."""
+MAX_CHANNELS = 8
+
+
 def pcm16k(data: bytes) -> bytes:
-    """A WAV file's audio as 16 kHz mono 16-bit samples, for the recogniser."""
+    """A WAV file's audio as 16 kHz mono 16-bit samples, for the recogniser.
+
+    The header is checked before the samples are touched: 16-bit PCM, 1 to 8
+    channels, a rate of 4,000 to 192,000 Hz, and data holding whole frames. A
+    header may promise more frames than follow (a recorder writing to a pipe
+    cannot go back to fill the length in): the frames that are there are used.
+
+    Raises:
+        SpeechError: the recording is no WAV audio that can be read, and why.
+
+    Example:
+        >>> import wave
+        >>> out = io.BytesIO()
+        >>> with wave.open(out, "wb") as audio:
+        ...     audio.setnchannels(1); audio.setsampwidth(2); audio.setframerate(8000)
+        ...     audio.writeframes(bytes(1600))
+        >>> len(pcm16k(out.getvalue()))  # 800 frames at 8 kHz: 1,600 at 16 kHz
+        3200
+        >>> broken = bytearray(out.getvalue()); broken[24:28] = bytes(4)  # a rate of 0 Hz
+        >>> pcm16k(bytes(broken))
+        Traceback (most recent call last):
+        ...
+        intents.speech.SpeechError: The WAV header gives a sample rate of 0 Hz; send 4,000 to 192,000 Hz.
+    """
     try:
         with wave.open(io.BytesIO(data)) as audio:
             rate, channels, width = audio.getframerate(), audio.getnchannels(), audio.getsampwidth()
+            _check_header(rate, channels, width)
             frames = audio.readframes(audio.getnframes())
-    except (wave.Error, EOFError) as err:
-        raise SpeechError(f"That is not a WAV recording I can read ({err}).") from err
-    if width != 2:
-        raise SpeechError("Send 16-bit PCM WAV audio.")
+    except (wave.Error, EOFError, struct.error, RuntimeError) as err:
+        # wave raises a bare RuntimeError where a chunk claims more bytes than follow.
+        why = str(err) or "a chunk is longer than the file"
+        raise SpeechError(f"That is not a WAV recording I can read ({why}).") from err
+    frame = channels * width
+    if len(frames) % frame:
+        raise SpeechError(
+            f"The WAV data ends inside a frame: {len(frames):,} bytes are no whole number "
+            f"of {frame}-byte frames."
+        )
     if not frames:
         raise SpeechError("The recording is empty.")
-    if len(frames) / (rate * channels * width) > MAX_SECONDS:
+    if len(frames) / (rate * frame) > MAX_SECONDS:
         raise SpeechError(f"Questions longer than {MAX_SECONDS} seconds are refused.")
     samples = np.frombuffer(frames, dtype=np.int16)
     if channels > 1:
@@ -239,6 +275,21 @@ def pcm16k(data: bytes) -> bytes:
     if rate != RATE:
         samples = soxr.resample(samples, rate, RATE)
     return np.asarray(samples, dtype=np.int16).tobytes()
+
+
+def _check_header(rate: int, channels: int, width: int) -> None:
+    """Raise SpeechError unless a WAV header's format is one the recogniser can take."""
+    if width != 2:
+        raise SpeechError("Send 16-bit PCM WAV audio.")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise SpeechError(
+            f"The WAV header gives {channels} channels; send 1 to {MAX_CHANNELS} (mono is best)."
+        )
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise SpeechError(
+            f"The WAV header gives a sample rate of {rate:,} Hz; "
+            f"send {MIN_RATE:,} to {MAX_RATE:,} Hz."
+        )
 
 
 VOWELS = frozenset(

@@ -3,10 +3,13 @@
 ``create_app(settings)`` builds the FastAPI app from one router per resource
 (questions, lots, labels, records, voice); routes only convert between HTTP and
 one ``TraceService`` call. Errors have one body shape,
-``{"error": {"code", "message", "path"?}}`` (``bot.http.errors``).
+``{"error": {"code", "message", "path"?}}`` (``bot.http.errors``). Every body is
+read within its route's limit (``bot.http.limits``); every route names its
+request, response and error models in the OpenAPI document (``bot.http.schemas``).
 
 With SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET set, ``POST /slack/events`` takes
-Slack's events, slash commands and button clicks (or Socket Mode connects out);
+Slack's signed events, slash commands and button clicks (``bot.http.slack``; or
+Socket Mode connects out);
 with TRACEBOT_ALERT_CHANNEL too, a background task posts stored alerts there.
 """
 
@@ -19,14 +22,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.http import ask, labels, lots
 from bot.http.deps import service_factory
 from bot.http.errors import install
+from bot.http.limits import BodyLimit, body_limits
 from bot.http.records import records_router
+from bot.http.schemas import Health, Refusals
 from bot.http.voice import voice_routes
 from bot.service import TraceService
 from bot.settings import Settings
@@ -84,6 +89,7 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
     )
     app.state.settings = settings
     app.state.service = service
+    app.add_middleware(BodyLimit, limits=body_limits(settings))
     install(app)
     app.include_router(ask.router)
     app.include_router(lots.router)
@@ -99,21 +105,18 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
         """The web console: ask, see the answer, the diagram and the recall checklist, scan."""
         return HTMLResponse(CONSOLE.read_text(encoding="utf-8"))
 
-    @app.get("/healthz")
+    @app.get("/healthz", response_model=Health, responses=Refusals.of(503))
     async def healthz() -> dict[str, Any]:
         """Liveness, with a database check (503 while the database is away)."""
         revision = await run_in_threadpool(TraceService.check, settings.database_url)
         return {"ok": True, "schema": revision}
 
-    if slack is not None and not socket_mode:
-        from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+    if slack is not None and not socket_mode and settings.slack_signing_secret is not None:
+        from bot.http.slack import slack_router
 
-        slack_handler = AsyncSlackRequestHandler(slack.app)
-
-        @app.post("/slack/events", include_in_schema=False)
-        async def slack_events(request: Request) -> Any:
-            """Slack's events, slash commands and interactions; signed requests only."""
-            return await slack_handler.handle(request)
+        app.include_router(
+            slack_router(slack.app, settings.slack_signing_secret.get_secret_value())
+        )
 
     return app
 

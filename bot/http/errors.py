@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from bot.export import DiagramError
 from bot.service.errors import DatabaseUnavailable, EpcisError, SchemaOutdated
@@ -84,6 +85,8 @@ ERRORS: dict[type[Exception], Mapping] = {
     SpeechError: Mapping(400, "bad_audio"),
     DiagramError: Mapping(503, "no_diagram"),
     DatabaseUnavailable: Mapping(503, "database_unavailable", retry=True),
+    # The client left before its body was read: nobody reads the answer, nothing to log.
+    ClientDisconnect: Mapping(400, "client_disconnected"),
     SchemaOutdated: Mapping(503, "schema_outdated", retry=True),
 }
 """Domain errors by class: what each becomes on the wire."""
@@ -104,6 +107,8 @@ def _message(err: Exception) -> str:
         return err.reason
     if isinstance(err, AmbiguousLot):
         return f"{err} Add ?sku=…"
+    if isinstance(err, ClientDisconnect):
+        return "The request ended before its body did."
     return str(err)
 
 

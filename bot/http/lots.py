@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.http.deps import Reader, Service
+from bot.http.schemas import READ, LotBody, Refusals, TraceBody, binary, success
 
 __all__ = ["MAX_PAGE", "PAGE", "page", "router"]
 
@@ -28,8 +29,14 @@ router = APIRouter(tags=["lots"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page of each list")]
 Offset = Annotated[int, Query(ge=0, description="items to skip in each list")]
 Sku = Annotated[
-    str | None, Query(max_length=100, description="the item, where two items share the lot code")
+    str | None,
+    Query(
+        max_length=100,
+        description="the item, where two items share the lot code",
+        examples=["BAR-TRAIL-12"],
+    ),
 ]
+Code = Annotated[str, Path(description="the lot code (may hold slashes)", examples=["4471"])]
 
 PAGED = {
     "down": ("downstream_lots", "shipments", "customers"),
@@ -58,9 +65,18 @@ def page(data: dict[str, Any], keys: tuple[str, ...], limit: int, offset: int) -
     return paged
 
 
-@router.get("/api/lots/{code:path}/trace")
+LOT_ERRORS = Refusals.of(*READ, 404, 409)
+"""A lot's routes answer 404 for no such lot (of that item) and 409 for a shared code."""
+
+
+@router.get(
+    "/api/lots/{code:path}/trace",
+    response_model=TraceBody,
+    response_model_exclude_unset=True,
+    responses=LOT_ERRORS,
+)
 async def lot_trace(
-    code: str,
+    code: Code,
     who: Reader,
     service: Service,
     direction: Literal["up", "down"] = "down",
@@ -73,17 +89,27 @@ async def lot_trace(
     return {"lot": code, "direction": direction, **page(data, PAGED[direction], limit, offset)}
 
 
-@router.get("/api/lots/{code:path}/diagram")
+@router.get(
+    "/api/lots/{code:path}/diagram",
+    response_class=Response,
+    responses=success(binary("image/svg+xml", "image/png"), "the diagram")
+    | Refusals.of(*READ, 404, 409),
+)
 async def diagram(
-    code: str, who: Reader, service: Service, format: Literal["svg", "png"] = "svg"
+    code: Code, who: Reader, service: Service, format: Literal["svg", "png"] = "svg"
 ) -> Response:
     """The lineage diagram: suppliers left, the lot, customers right."""
     image = await run_in_threadpool(service.diagram, [code], format)
     return Response(image, media_type="image/svg+xml" if format == "svg" else "image/png")
 
 
-@router.get("/api/lots/{code:path}")
-async def lot(code: str, who: Reader, service: Service, sku: Sku = None) -> dict[str, Any]:
+@router.get(
+    "/api/lots/{code:path}",
+    response_model=LotBody,
+    response_model_exclude_unset=True,
+    responses=LOT_ERRORS,
+)
+async def lot(code: Code, who: Reader, service: Service, sku: Sku = None) -> dict[str, Any]:
     """One lot's facts: item, dates, status, on hand and where."""
     found: dict[str, Any] = await run_in_threadpool(service.lot, code, sku=sku)
     return found

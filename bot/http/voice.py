@@ -24,13 +24,26 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.http.deps import Reader, Service, conversation
 from bot.http.errors import ApiError
+from bot.http.schemas import (
+    AUDIO_BODY,
+    READ,
+    TWILIO_FORM,
+    VOICE_QUERY_BODY,
+    AnswerBody,
+    Refusals,
+    VoiceQuery,
+    binary,
+    success,
+)
 from bot.service import Caller, TraceService
 from bot.settings import Settings
 from trace_engine.model import Answer
@@ -42,7 +55,6 @@ log = logging.getLogger(__name__)
 INTERCOM = "voice"
 """The conversation an intercom or recorder has when it names no session: one per key,
 so a spoken "yes" confirms the hold it asked just before."""
-MAX_AUDIO = 10 * 1024 * 1024
 HINT_WORDS = (
     "who got lot, what went into lot, where did lot, mock recall, recall, expire, expiring, "
     "this week, QC, pass QC, put on hold, hold, release, reconcile, in common, supplier, "
@@ -55,6 +67,10 @@ BYE = re.compile(
     re.I,
 )
 TO_SLACK = re.compile(r"\b(?:send|post|share)\b.*\bslack\b", re.I)
+TWIML_ANSWERS = success({"application/xml": {"schema": {"type": "string"}}}, "TwiML") | Refusals.of(
+    400, 403, 413, 503
+)
+"""A Twilio webhook answers TwiML, or 403 for a request Twilio did not sign."""
 
 
 def first_sentence_words(text: str) -> int:
@@ -78,9 +94,9 @@ def voice_routes(
 
     async def signed_form(request: Request) -> dict[str, str]:
         """The request's form, once its Twilio signature is checked."""
-        form = {key: str(value) for key, value in (await request.form()).items()}
         if validator is None:
             raise ApiError(503, "voice_not_configured", "Set TWILIO_AUTH_TOKEN to take calls.")
+        form = {key: str(value) for key, value in (await request.form()).items()}
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not validator.validate(_called_url(request, settings), form, signature):
             raise ApiError(403, "bad_signature", "The request is not signed by Twilio.")
@@ -115,7 +131,12 @@ def voice_routes(
         response.hangup()
         return twiml(response)
 
-    @router.post("/voice/twilio")
+    @router.post(
+        "/voice/twilio",
+        response_class=Response,
+        responses=TWIML_ANSWERS,
+        openapi_extra={"requestBody": TWILIO_FORM},
+    )
     async def incoming(request: Request) -> Response:
         """A call comes in: greet and listen."""
         await signed_form(request)
@@ -127,7 +148,12 @@ def voice_routes(
             said = HINT_WORDS
         return listen(VoiceResponse(), said, GREETING)
 
-    @router.post("/voice/twilio/answer")
+    @router.post(
+        "/voice/twilio/answer",
+        response_class=Response,
+        responses=TWIML_ANSWERS,
+        openapi_extra={"requestBody": TWILIO_FORM},
+    )
     async def answer(request: Request) -> Response:
         """What the caller said: answer it, then listen again."""
         form = await signed_form(request)
@@ -188,7 +214,15 @@ def voice_routes(
             conversation=conversation(who, session, default=INTERCOM),
         )
 
-    @router.post("/voice/audio")
+    @router.post(
+        "/voice/audio",
+        response_model=AnswerBody,
+        responses=success(
+            binary("audio/wav"), "the answer object with `transcript`, or (`?format=wav`) speech"
+        )
+        | Refusals.of(400, 413, *READ),
+        openapi_extra={"requestBody": AUDIO_BODY},
+    )
     async def audio(
         request: Request,
         who: Reader,
@@ -200,34 +234,43 @@ def voice_routes(
         or (``?format=wav``) the spoken answer."""
         from bot.listen import speak
 
-        wav = await request.body()
-        if len(wav) > MAX_AUDIO:
-            raise ApiError(413, "too_large", "Recordings over 10 MiB are refused.")
+        wav = await request.body()  # bounded while it streams in (bot.http.limits)
         reply = await run_in_threadpool(hear, service, wav, who, session)
         if format == "wav":
             spoken = await run_in_threadpool(speak, reply.speech)
             return Response(spoken, media_type="audio/wav")
         return JSONResponse(reply.as_dict() | {"transcript": reply.query.get("transcript", "")})
 
-    @router.post("/voice/query")
+    @router.post(
+        "/voice/query",
+        response_model=AnswerBody,
+        response_model_exclude_unset=True,
+        responses=Refusals.of(400, 413, *READ),
+        openapi_extra={"requestBody": VOICE_QUERY_BODY},
+    )
     async def query(request: Request, who: Reader, service: Service) -> dict[str, Any]:
         """Text from an intercom's own recogniser in (``confidence`` optional), the
         answer object out."""
         try:
             body = await request.json()
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # bad JSON or text; nested too deep
             raise ApiError(400, "not_json", 'Send JSON: {"text": "who got lot 4471?"}') from err
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise ApiError(400, "no_text", 'Send the question as "text".', path="$.text")
-        confidence = body.get("confidence")
+        try:
+            asked = VoiceQuery.model_validate(body)
+        except ValidationError as err:  # answered as FastAPI answers a bad body: 422
+            raise RequestValidationError(
+                [{**problem, "loc": ("body", *problem["loc"])} for problem in err.errors()]
+            ) from err
         reply = await run_in_threadpool(
             service.hear,
-            text,
+            asked.text,
             today=date.today(),
             caller=who,
-            conversation=conversation(who, body.get("session"), default=INTERCOM),
-            confidence=float(confidence) if isinstance(confidence, int | float) else None,
+            conversation=conversation(who, asked.session, default=INTERCOM),
+            confidence=asked.confidence,
         )
         return reply.as_dict()
 

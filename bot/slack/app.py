@@ -3,7 +3,8 @@
 ``SlackBot`` wraps a slack-bolt ``AsyncApp`` around the one ``TraceService`` that
 every adapter uses; it only converts Slack's events and clicks into service calls
 and the answers into Block Kit. HTTP mode mounts it at ``POST /slack/events``
-(bolt checks the signature and refuses requests older than five minutes); Socket
+(``bot.http.slack`` checks the size, then the signature on the raw bytes, and
+refuses requests older than five minutes, before bolt parses a byte); Socket
 Mode connects out instead. Events are acknowledged at once and answered after;
 every event id, message, file and click is claimed first (``first_time``), so a
 retried event (``X-Slack-Retry-Num``), the same photo announced twice or the same

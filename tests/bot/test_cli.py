@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 from sqlalchemy import text
@@ -319,4 +321,27 @@ def test_cli_serve_socket_mode_without_tokens_says_what_is_missing(sqlite_url: s
     assert done.returncode == 1
     assert done.stderr.strip() == (
         "tracebot: Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (an xapp- token)."
+    )
+
+
+def test_cli_listen_to_a_wav_header_with_an_impossible_rate_says_so(
+    database: str, tmp_path: Path
+) -> None:
+    url = demo(database)
+    recording = tmp_path / "broken.wav"
+    with wave.open(str(recording), "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(bytes(1600))
+    header = bytearray(recording.read_bytes())
+    struct.pack_into("<I", header, 24, 0)  # a sample rate of 0 Hz
+    recording.write_bytes(bytes(header))
+
+    done = tracebot("--db", url, "listen", str(recording))
+
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"tracebot: {recording}: The WAV header gives a sample rate of 0 Hz; "
+        "send 4,000 to 192,000 Hz."
     )

@@ -6,6 +6,9 @@ Retry-After; a change asked over HTTP is confirmed once by POST /api/confirm.
 
 from __future__ import annotations
 
+import io
+import struct
+import wave
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -162,3 +165,143 @@ def test_an_unopenable_sqlite_file_answers_503(tmp_path: Path) -> None:
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "5"
         assert response.json()["error"]["code"] == "database_unavailable"
+
+
+def test_a_lot_asked_for_as_another_items_is_404(client: TestClient) -> None:
+    lot = client.get("/api/lots/4471", params={"sku": "NO-SUCH-SKU"}, headers=OPS)
+    trace = client.get("/api/lots/4471/trace", params={"sku": "BAR-TRAIL-12"}, headers=OPS)
+    shared = client.get("/api/lots/12", params={"sku": "NO-SUCH-SKU"}, headers=OPS)
+    spelled = client.get("/api/lots/12", params={"sku": "bar-trail-12"}, headers=OPS)
+
+    assert lot.status_code == 404
+    assert lot.json() == {
+        "error": {"code": "not_found", "message": "I can't find lot 4471 of item NO-SUCH-SKU."}
+    }
+    assert (trace.status_code, trace.json()["error"]["code"]) == (404, "not_found")
+    assert shared.json()["error"]["message"] == "I can't find lot 12 of item NO-SUCH-SKU."
+    assert (spelled.status_code, spelled.json()["sku"]) == (200, "BAR-TRAIL-12")
+
+
+def test_the_openapi_document_gives_every_route_its_bodies_and_errors(plant: str) -> None:
+    settings = load_settings(
+        database_url=plant,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="secret",
+        twilio_auth_token="token",
+    )
+    document = TestClient(create_app(settings)).get("/openapi.json").json()
+    operations = [
+        (method.upper(), path, operation)
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+
+    posts = {path for method, path, operation in operations if method == "POST"}
+    assert posts == {
+        "/api/confirm",
+        "/api/cancel",
+        "/api/scan",
+        "/api/epcis/capture",
+        "/api/events",
+        "/voice/twilio",
+        "/voice/twilio/answer",
+        "/voice/audio",
+        "/voice/query",
+        "/slack/events",
+    }
+    for method, path, operation in operations:
+        if method == "POST":
+            assert operation["requestBody"]["content"], path
+        refusals = {
+            status: answer for status, answer in operation["responses"].items() if status >= "400"
+        }
+        assert refusals, path
+        for status, answer in refusals.items():
+            assert answer["content"]["application/json"]["schema"] == error, (path, status)
+        if path != "/healthz" and not path.startswith("/voice/twilio"):
+            assert "422" in refusals, path
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    ok = document["paths"]["/api/lots/{code}"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LotBody"}
+
+
+def test_bodies_over_their_configured_limit_are_413_in_the_one_shape(plant: str) -> None:
+    settings = load_settings(
+        database_url=plant, api_keys="ops:ops-secret", max_body="1 KiB", max_image_body="2KiB"
+    )
+    with TestClient(create_app(settings)) as client:
+        events = client.post("/api/events", content=b"[" + b" " * 2000 + b"]", headers=OPS)
+        photo = client.post("/api/scan", content=bytes(3000), headers=OPS)
+        small = client.post("/api/events", content=b"[]", headers=OPS)
+
+    assert events.status_code == 413
+    assert events.json() == {
+        "error": {"code": "too_large", "message": "Request bodies over 1 KiB are refused."}
+    }
+    assert photo.json()["error"]["message"] == "Photos over 2 KiB are refused."
+    assert small.status_code == 201
+
+
+def _wav_at(rate: int) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(bytes(1600))
+    data = bytearray(out.getvalue())
+    struct.pack_into("<I", data, 24, rate)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("rate", [0, 4_000_000_000])
+def test_a_wav_header_with_an_impossible_rate_is_400(client: TestClient, rate: int) -> None:
+    response = client.post("/voice/audio", content=_wav_at(rate), headers=OPS)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": "bad_audio",
+            "message": f"The WAV header gives a sample rate of {rate:,} Hz; "
+            "send 4,000 to 192,000 Hz.",
+        }
+    }
+
+
+def test_voice_query_refuses_a_confidence_that_is_no_number(client: TestClient) -> None:
+    words = client.post(
+        "/voice/query", json={"text": "who got 4471", "confidence": "high"}, headers=OPS
+    )
+    session = client.post("/voice/query", json={"text": "who got 4471", "session": 5}, headers=OPS)
+    fine = client.post("/voice/query", json={"text": "who got 4471", "confidence": 1}, headers=OPS)
+
+    assert (words.status_code, words.json()["error"]["path"]) == (422, "body.confidence")
+    assert (session.status_code, session.json()["error"]["path"]) == (422, "body.session")
+    assert fine.status_code == 200
+
+
+def test_an_event_whose_type_is_no_string_is_rejected(client: TestClient) -> None:
+    response = client.post(
+        "/api/events", json=[{"type": {"a": 1}, "lot_code": "4471"}], headers=OPS
+    )
+
+    assert response.status_code == 422
+    assert response.json()["rejected"] == [
+        {
+            "path": "$[0].type",
+            "reason": "type must be one of receipt, consumption, shipment, qc, hold, release",
+        }
+    ]
+
+
+def test_ask_refuses_a_day_that_is_not_iso(client: TestClient) -> None:
+    number = client.get(
+        "/api/ask", params={"q": "what expires this week", "today": "0"}, headers=OPS
+    )
+    day = client.get(
+        "/api/ask", params={"q": "what expires this week", "today": "2026-12-01"}, headers=OPS
+    )
+
+    assert (number.status_code, number.json()["error"]["path"]) == (422, "query.today")
+    assert day.status_code == 200

@@ -7,6 +7,7 @@ question is typed and its answer read; a label photo is uploaded and read.
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import make_engine
-from tests.e2e.servers import demo_database, tracebot_server
+from tests.e2e.servers import demo_database, stream_body, tracebot_server
 from tests.intents.labels import LabelSpec, have_zint, render
 
 pytestmark = pytest.mark.e2e
@@ -92,6 +93,27 @@ def test_the_openapi_document_lists_the_routes(server: str) -> None:
         "/api/scan",
         "/api/events",
     } <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/api/scan", "Photos over 30 MiB are refused."),
+        ("/voice/audio", "Recordings over 10 MiB are refused."),
+        ("/api/events", "Request bodies over 10 MiB are refused."),
+    ],
+)
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+def test_a_body_over_its_limit_is_refused_while_it_streams_in(
+    server: str, path: str, message: str, chunked: bool
+) -> None:
+    status, body, sent = stream_body(
+        server, path, 200 * 1024 * 1024, chunked=chunked, headers={"X-API-Key": KEY}
+    )
+
+    assert status == 413
+    assert json.loads(body) == {"error": {"code": "too_large", "message": message}}
+    assert sent < 48 * 1024 * 1024  # the limit and what the sockets' buffers took
 
 
 @pytest.mark.skipif(not have_zint(), reason="Debian's zint draws the label")

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import io
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -27,7 +28,7 @@ from PIL import Image
 from sqlalchemy import bindparam, text
 
 from storage.db import make_engine
-from tests.e2e.servers import demo_database, tracebot_server
+from tests.e2e.servers import demo_database, stream_body, tracebot_server
 from tests.e2e.slack_stub import Call, SlackStub
 from tests.intents.labels import LabelSpec, have_zint, render
 
@@ -75,9 +76,10 @@ def server(stub: SlackStub, plant: str, tmp_path_factory: pytest.TempPathFactory
         yield base
 
 
-def sign(body: str, *, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
+def sign(body: str | bytes, *, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
     stamp = str(at if at is not None else int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    raw = body.encode() if isinstance(body, str) else body
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:".encode() + raw, hashlib.sha256)
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
 
 
@@ -541,6 +543,93 @@ def test_a_forged_or_stale_request_is_refused(server: str, stub: SlackStub) -> N
     assert (forged.status_code, unsigned.status_code, stale.status_code) == (401, 401, 401)
     time.sleep(0.5)
     assert not [c for c in stub.of("chat.postMessage") if posted_to("C0QA", "1700000013.000100")(c)]
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
+MIB = 1024 * 1024
+
+
+FORGED = {"forged": "signed with another secret, when the test runs"}
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "code"),
+    [
+        (b"hello", {}, "missing_signature"),
+        (b"payload=notjson", FORM, "missing_signature"),
+        (b"\xff\xfe\x00not utf-8", JSON, "missing_signature"),
+        (b"{}", {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=0"}, "bad_timestamp"),
+        (
+            b"{}",
+            {"X-Slack-Request-Timestamp": "9" * 400, "X-Slack-Signature": "v0=0"},
+            "bad_timestamp",
+        ),
+        (b"{}", {"X-Slack-Request-Timestamp": "-5", "X-Slack-Signature": "v0=0"}, "bad_timestamp"),
+        (b"{}", {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=0"}, "stale_request"),
+        (b"\xff\xfe", FORGED, "bad_signature"),
+        (b"payload=notjson", FORGED, "bad_signature"),
+    ],
+)
+def test_an_unsigned_or_forged_request_is_401_whatever_its_body(
+    server: str, body: bytes, headers: dict[str, str], code: str
+) -> None:
+    if headers is FORGED:
+        headers = {**FORM, **sign(body, secret="not-the-secret")}
+
+    response = httpx.post(f"{server}/slack/events", content=body, headers=headers, timeout=10)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == code
+    assert set(response.json()) == {"error"}
+
+
+def test_a_signature_header_that_is_no_ascii_is_401(server: str) -> None:
+    stamp = str(int(time.time()))
+    with socket.create_connection(("127.0.0.1", int(server.rsplit(":", 1)[1]))) as connection:
+        connection.sendall(
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+            b"X-Slack-Request-Timestamp: " + stamp.encode() + b"\r\n"
+            b"X-Slack-Signature: v0=\xff\xfe\r\nConnection: close\r\n\r\n{}"
+        )
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert b'"bad_signature"' in answer
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "code"),
+    [
+        (b"payload=notjson", FORM, "not_slack"),
+        (b"\xff\xfe{}", JSON, "not_utf8"),
+        (b"[1, 2]", JSON, "not_slack"),
+        (b"{" * 100_000, JSON, "not_slack"),
+        (b'{"type": "event_callback", "event": "x"}', JSON, "not_slack"),
+        (b'payload={"type": "block_actions", "actions": "x"}', FORM, "not_slack"),
+        (b'{"authorizations": 5}', JSON, "not_slack"),
+    ],
+)
+def test_a_signed_body_that_is_no_slack_payload_is_400(
+    server: str, body: bytes, headers: dict[str, str], code: str
+) -> None:
+    response = httpx.post(
+        f"{server}/slack/events", content=body, headers={**headers, **sign(body)}, timeout=10
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+def test_an_unsigned_200_mb_body_is_refused_while_it_streams_in(server: str, chunked: bool) -> None:
+    status, body, sent = stream_body(server, "/slack/events", 200 * MIB, chunked=chunked)
+
+    assert status == 413
+    assert json.loads(body) == {
+        "error": {"code": "too_large", "message": "Slack requests over 1 MiB are refused."}
+    }
+    assert sent < 16 * MIB  # what the sockets' buffers took before the answer came
 
 
 def test_the_app_home_shows_alerts_expiring_lots_and_holds(server: str, stub: SlackStub) -> None:

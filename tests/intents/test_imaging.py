@@ -105,3 +105,12 @@ def test_level_gs1_128_label_reads(tmp_path: Path) -> None:
     label = read_label(decode_image(_png(render(spec, tmp_path))))
 
     assert (label.gtin, label.lot, label.expiry) == ("00614141000418", "4471", date(2027, 7, 28))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 1), (1, 7)])
+def test_decode_of_a_photo_a_few_pixels_wide_is_empty(size: tuple[int, int]) -> None:
+    # Its crops are empty images, which zxing-cpp refuses (found by the HTTP fuzz test).
+    photo = io.BytesIO()
+    Image.new("L", size, 255).save(photo, "PNG")
+
+    assert decode_image(photo.getvalue()) == []
