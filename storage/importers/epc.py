@@ -43,12 +43,17 @@ class Epc:
     sku: str | None = None  # items without a GTIN, in TraceBot's own URNs
 
 
+def _digits(text: str) -> bool:
+    """True for ASCII digits only ("²" and "٣" are digits to ``str.isdigit``)."""
+    return text.isascii() and text.isdigit()
+
+
 def _with_check_digit(digits: str) -> str:
     return digits + str(gs1_standard_check_digit(digits))
 
 
 def _gtin(company: str, item: str) -> str:
-    if not (company.isdigit() and item.isdigit()) or len(company) + len(item) != 13:
+    if not (_digits(company) and _digits(item)) or len(company) + len(item) != 13:
         raise EpcError(f"not a GTIN: company prefix {company!r}, item reference {item!r}")
     return _with_check_digit(item[0] + company + item[1:])
 
@@ -86,13 +91,13 @@ def _from_urn(scheme: str, body: str, uri: str) -> Epc:
     if scheme == "sgtin" and len(parts) == 2:
         return Epc("gtin", gtin=_gtin(parts[0], parts[1]))
     if scheme == "sscc" and len(parts) == 2:
-        digits = parts[1][0] + parts[0] + parts[1][1:]
-        if not digits.isdigit() or len(digits) != 17:
+        digits = parts[1][:1] + parts[0] + parts[1][1:]
+        if not _digits(digits) or len(digits) != 17 or not parts[1]:
             raise EpcError(f"not an SSCC: {uri!r}")
         return Epc("sscc", code=_with_check_digit(digits))
     if scheme in ("sgln", "pgln") and len(parts) >= 2:
         digits = parts[0] + parts[1]
-        if not digits.isdigit() or len(digits) != 12:
+        if not _digits(digits) or len(digits) != 12:
             raise EpcError(f"not a GLN: {uri!r}")
         extension = parts[2] if len(parts) > 2 and parts[2] not in ("", "0") else None
         return Epc(scheme, code=_with_check_digit(digits), serial=extension)

@@ -22,30 +22,67 @@ Link URIs; ``urn:epc:class:lgtin`` is GTIN plus lot, ``urn:epc:id:sgtin`` GTIN p
 serial (kept as a one-unit lot named by the serial).
 
 A document with an invalid event is refused whole, with the JSON path of the
-offending field; events already imported (by ``eventID``, or by a hash of the
-event where it has none) are skipped.
+offending value and what is wrong with it; nothing is written. Every field the
+importer reads must have its EPCIS type (``quantityList`` a list of objects,
+``bizLocation`` an object, ``quantity`` a non-negative number...); lot codes
+must pass :func:`trace_engine.codes.lot_code_problem`; a document nests at most
+``MAX_DEPTH`` levels and holds at most ``MAX_VALUES`` JSON values (a file at
+most ``MAX_FILE_BYTES``). Events already imported (by ``eventID``, or by a hash
+of the event where it has none) are skipped.
+
+Example:
+    >>> document = {"type": "EPCISDocument", "epcisBody": {"eventList": [
+    ...     {"type": "ObjectEvent", "eventTime": "2026-11-20T09:00:00Z", "quantityList": True}]}}
+    >>> check_document(document)
+    Traceback (most recent call last):
+    ...
+    storage.importers.epcis.EpcisError: Refused the EPCIS document: \
+$.epcisBody.eventList[0].quantityList: expected a list, got true.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Required
 from urllib.parse import quote, unquote
 
+from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from pydantic_core import PydanticCustomError
 from sqlalchemy import insert, select
+from typing_extensions import TypedDict  # pydantic needs this one on Python 3.11
 
 from storage.errors import StorageError
 from storage.importers.csv_import import import_rows
 from storage.importers.epc import Epc, EpcError, parse_epc
 from storage.importers.report import ImportReport
 from storage.models import PARTY_KINDS
+from trace_engine.codes import lot_code_problem
 
-__all__ = ["EpcisError", "import_epcis", "read_epcis"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_VALUES",
+    "EpcisError",
+    "check_document",
+    "import_epcis",
+    "json_path",
+    "read_epcis",
+]
+
+MAX_DEPTH = 64
+"""Objects and arrays nest at most this deep (GS1's and OpenEPCIS's examples: 15)."""
+MAX_VALUES = 5_000_000
+"""JSON values (objects, arrays, strings, numbers...) one document may hold: about
+120 MiB of EPCIS, some 1.7 times the benchmark plant's 71 MiB document."""
+MAX_FILE_BYTES = 128 * 1024 * 1024
+"""The largest file ``read_epcis`` reads (the HTTP routes limit their bodies first)."""
 
 CBV = "https://ref.gs1.org/cbv/"
 UNITS = {
@@ -98,6 +135,143 @@ class EpcisError(StorageError):
         super().__init__(f"Refused the EPCIS document: {path}: {reason}.")
 
 
+_NAME = re.compile(r"[A-Za-z_@$][\w@$:#-]*", re.ASCII)
+
+
+def json_path(base: str, *steps: str | int) -> str:
+    """``base`` followed by keys (``.key``, or ``['key']`` when it is no plain name)
+    and array indexes (``[3]``).
+
+    Example:
+        >>> json_path("$.epcisBody", "eventList", 3, "quantityList", 0, "quantity")
+        '$.epcisBody.eventList[3].quantityList[0].quantity'
+        >>> print(json_path("$", "ilmd", "example:best before"))
+        $.ilmd['example:best before']
+    """
+    parts = [base]
+    for step in steps:
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        elif _NAME.fullmatch(step):
+            parts.append(f".{step}")
+        else:
+            quoted = step.replace("\\", "\\\\").replace("'", "\\'")
+            parts.append(f"['{quoted}']")
+    return "".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """A short JSON rendering of a bad value, for a refusal's reason."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_document(document: Any) -> None:
+    """Refuse a document that is not an object, nests deeper than ``MAX_DEPTH``,
+    holds more than ``MAX_VALUES`` values, or holds what JSON cannot (NaN, infinity,
+    keys that are not strings, Python objects); then the shapes of its header and
+    of every event, as :func:`import_epcis` reads them.
+
+    The walk keeps its own stack, so no nesting makes it recurse.
+
+    Raises:
+        EpcisError: at the JSON path of the first value at fault.
+
+    Example:
+        >>> deep: list[object] = []
+        >>> for _ in range(100_000):
+        ...     deep = [deep]
+        >>> try:
+        ...     check_document({"type": "EPCISDocument", "epcisBody": {"eventList": deep}})
+        ... except EpcisError as err:
+        ...     print(err.path[:32], err.reason)
+        $.epcisBody.eventList[0][0][0][0 nested deeper than 64 levels
+    """
+    if not isinstance(document, dict):
+        raise EpcisError("$", "not a JSON object")
+    count = _count_if_sound(document)
+    if count is None:
+        steps, reason = _first_fault(document) or ([], "not a JSON document")
+        raise EpcisError(json_path("$", *steps), reason)
+    if count > MAX_VALUES:
+        raise EpcisError("$", f"more than {MAX_VALUES:,} JSON values (the limit of one document)")
+    for path, event in _events(document):
+        _check_event(path, event)
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})  # and finite floats
+
+
+def _count_if_sound(document: dict[str, Any]) -> int | None:
+    """How many values the document holds (stopping past ``MAX_VALUES``), or None
+    when a value is too deep or no JSON. The quick walk: it keeps no paths."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    count = 1
+    while stack and count <= MAX_VALUES:
+        container, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(container, dict):
+            if not all(type(key) is str for key in container):
+                return None
+            children = container.values()
+        else:
+            children = container
+        count += len(children)
+        for child in children:
+            kind = type(child)
+            if kind in _SCALARS:
+                continue
+            if kind is dict or kind is list or isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+            elif isinstance(child, float):
+                if not math.isfinite(child):
+                    return None
+            elif not isinstance(child, str | int):
+                return None
+    return count
+
+
+_Trail = tuple[Any, str | int] | None
+"""The way to a value: (the way to its parent, its key or index); None for the root."""
+
+
+def _first_fault(document: dict[str, Any]) -> tuple[list[str | int], str] | None:
+    """The steps to the first value (in document order) that is too deep or no JSON,
+    and what is wrong with it; None when all is well. The slow walk, for a refusal."""
+    stack: list[tuple[Any, int, _Trail]] = [(document, 1, None)]
+    while stack:
+        value, depth, trail = stack.pop()
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            return _steps(trail), f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(value, dict):
+            children: list[tuple[str | int, Any]] = list(value.items())
+            if not all(type(key) is str for key in value):
+                return _steps(trail), "an object whose keys are not all strings"
+        elif isinstance(value, list):
+            children = list(enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            return _steps(trail), f"{json.dumps(value)} is not a number JSON allows"
+        elif value is None or isinstance(value, str | int | float):
+            continue  # True and False are ints too
+        else:
+            return _steps(trail), f"not a JSON value ({type(value).__name__})"
+        stack.extend((child, depth + 1, (trail, key)) for key, child in reversed(children))
+    return None
+
+
+def _steps(trail: _Trail) -> list[str | int]:
+    steps: list[str | int] = []
+    while trail is not None:
+        trail, step = trail
+        steps.append(step)
+    return steps[::-1]
+
+
 def _short(value: str) -> str:
     """A CBV value in its short form ("receiving" for its URI form too)."""
     for prefix in (
@@ -124,6 +298,10 @@ class _Tables:
     items: dict[str, dict[str, str]] = field(default_factory=dict)
     parties: dict[str, dict[str, str]] = field(default_factory=dict)
     lots: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # The JSON path that first named each item, party and lot (a rejection names it).
+    named: dict[str, dict[Any, str]] = field(
+        default_factory=lambda: {"items.csv": {}, "parties.csv": {}, "lots.csv": {}}
+    )
 
     def add(self, name: str, path: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(name, []).append(
@@ -131,19 +309,225 @@ class _Tables:
         )
         self.paths.setdefault(name, []).append(path)
 
+    def all_rows(self) -> tuple[dict[str, list[dict[str, str]]], dict[str, list[str]]]:
+        """Every table's rows, and the JSON path of each row, by CSV file name."""
+        rows = {
+            "items.csv": list(self.items.values()),
+            "parties.csv": list(self.parties.values()),
+            "lots.csv": list(self.lots.values()),
+            **self.rows,
+        }
+        paths = {
+            "items.csv": [self.named["items.csv"][sku] for sku in self.items],
+            "parties.csv": [self.named["parties.csv"][code] for code in self.parties],
+            "lots.csv": [self.named["lots.csv"][key] for key in self.lots],
+            **self.paths,
+        }
+        return rows, paths
+
 
 @dataclass(frozen=True)
 class _Line:
-    """One lot a quantity element or EPC names, with its amount."""
+    """One lot a quantity element or EPC names, with its amount and where it is named."""
 
     sku: str
     lot: str
     quantity: float | None
     uom: str | None
+    where: str = ""
+
+
+# What the importer reads, and the type each field must have (extra fields are free).
+_STRICT = ConfigDict(strict=True)
+
+
+@with_config(_STRICT)
+class _Place(TypedDict):
+    id: str
+
+
+@with_config(_STRICT)
+class _QuantityElement(TypedDict, total=False):
+    epcClass: Required[str]
+    quantity: Annotated[float, Field(ge=0)]
+    uom: str
+
+
+@with_config(_STRICT)
+class _Source(TypedDict, total=False):
+    type: str
+    source: str
+
+
+@with_config(_STRICT)
+class _Destination(TypedDict, total=False):
+    type: str
+    destination: str
+
+
+@with_config(_STRICT)
+class _BizTransaction(TypedDict, total=False):
+    type: str
+    bizTransaction: Required[str]
+
+
+@with_config(_STRICT)
+class _SensorMetadata(TypedDict, total=False):
+    time: str
+    deviceID: str
+
+
+def _reading(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PydanticCustomError("float_type", "expected a number")
+    return value
+
+
+_Reading = Annotated[Any, AfterValidator(_reading)]
+"""A sensor value: a number, or a number in a string (as some publishers write it)."""
+
+
+@with_config(_STRICT)
+class _SensorReport(TypedDict, total=False):
+    type: str
+    time: str
+    value: _Reading
+    minValue: _Reading
+    maxValue: _Reading
+    uom: str
+
+
+@with_config(_STRICT)
+class _SensorElement(TypedDict, total=False):
+    sensorMetadata: _SensorMetadata
+    sensorReport: list[_SensorReport]
+
+
+@with_config(_STRICT)
+class _Event(TypedDict, total=False):
+    type: Required[str]
+    eventTime: Required[str]
+    eventTimeZoneOffset: str
+    eventID: str
+    errorDeclaration: dict[str, Any]
+    action: str
+    bizStep: str
+    disposition: str
+    parentID: str
+    transformationID: str
+    readPoint: _Place
+    bizLocation: _Place
+    epcList: list[str]
+    childEPCs: list[str]
+    inputEPCList: list[str]
+    outputEPCList: list[str]
+    quantityList: list[_QuantityElement]
+    childQuantityList: list[_QuantityElement]
+    inputQuantityList: list[_QuantityElement]
+    outputQuantityList: list[_QuantityElement]
+    sourceList: list[_Source]
+    destinationList: list[_Destination]
+    bizTransactionList: list[_BizTransaction]
+    ilmd: dict[str, Any]
+    sensorElementList: list[_SensorElement]
+
+
+@with_config(_STRICT)
+class _Attribute(TypedDict, total=False):
+    id: str
+    attribute: Any
+
+
+@with_config(_STRICT)
+class _VocabularyElement(TypedDict, total=False):
+    id: str
+    attributes: list[_Attribute]
+
+
+@with_config(_STRICT)
+class _Vocabulary(TypedDict, total=False):
+    type: str
+    vocabularyElementList: list[_VocabularyElement]
+
+
+@with_config(_STRICT)
+class _MasterData(TypedDict, total=False):
+    vocabularyList: list[_Vocabulary]
+
+
+@with_config(_STRICT)
+class _Header(TypedDict, total=False):
+    epcisMasterData: _MasterData
+
+
+@with_config(_STRICT)
+class _ResultsBody(TypedDict, total=False):
+    eventList: list[dict[str, Any]]
+
+
+@with_config(_STRICT)
+class _QueryResults(TypedDict, total=False):
+    resultsBody: _ResultsBody
+
+
+@with_config(_STRICT)
+class _Body(TypedDict, total=False):
+    eventList: list[dict[str, Any]]
+    queryResults: _QueryResults
+
+
+@with_config(_STRICT)
+class _Document(TypedDict, total=False):
+    type: Required[str]
+    epcisHeader: _Header
+    epcisBody: Required[_Body]
+
+
+@with_config(_STRICT)
+class _FormulaVersion(TypedDict, total=False):
+    version: str
+    effectiveFrom: str
+    changedBy: str
+    summary: str
+    ingredients: str
+
+
+_DOCUMENT = TypeAdapter(_Document)
+_EVENT = TypeAdapter(_Event)
+_FORMULAS = TypeAdapter(list[_FormulaVersion])
+_EXPECTED = {
+    "missing": "missing",
+    "list_type": "expected a list",
+    "dict_type": "expected an object",
+    "string_type": "expected a string",
+    "float_type": "expected a number",
+    "greater_than_equal": "expected a non-negative number",
+}
+
+
+def _validate(shape: TypeAdapter[Any], value: Any, path: str) -> None:
+    """Refuse ``value`` unless it has ``shape``, naming the first field at fault."""
+    try:
+        shape.validate_python(value)
+    except ValidationError as err:
+        first = err.errors()[0]
+        expected = _EXPECTED.get(first["type"], first["msg"])
+        reason = (
+            expected if first["type"] == "missing" else f"{expected}, got {_shown(first['input'])}"
+        )
+        raise EpcisError(json_path(path, *first["loc"]), reason) from err
 
 
 def read_epcis(path: Path) -> dict[str, Any]:
-    """The JSON document in ``path``; bad JSON is an EpcisError with its place."""
+    """The JSON document in ``path``; bad JSON is an EpcisError with its place.
+
+    Raises:
+        EpcisError: the file is larger than ``MAX_FILE_BYTES``, not UTF-8, not JSON
+            (with its line and column), nested too deep to read, or not an object.
+    """
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise EpcisError("$", f"a file of {size:,} bytes; at most {MAX_FILE_BYTES:,} are read")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -152,6 +536,10 @@ def read_epcis(path: Path) -> dict[str, Any]:
         ) from err
     except UnicodeDecodeError as err:
         raise EpcisError("$", "not UTF-8 text") from err
+    except RecursionError as err:
+        raise EpcisError("$", f"nested deeper than {MAX_DEPTH} levels") from err
+    except ValueError as err:  # a number of more than 4,300 digits
+        raise EpcisError("$", f"not JSON this importer reads: {err}") from err
     if not isinstance(document, dict):
         raise EpcisError("$", "not a JSON object")
     return document
@@ -159,43 +547,72 @@ def read_epcis(path: Path) -> dict[str, Any]:
 
 def _events(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     kind = document.get("type")
-    body = document.get("epcisBody")
     if kind not in ("EPCISDocument", "EPCISQueryDocument"):
-        raise EpcisError("$.type", f"expected EPCISDocument or EPCISQueryDocument, got {kind!r}")
-    if not isinstance(body, dict):
-        raise EpcisError("$.epcisBody", "missing")
+        raise EpcisError(
+            "$.type", f"expected EPCISDocument or EPCISQueryDocument, got {_shown(kind)}"
+        )
+    if not isinstance(document.get("epcisBody"), dict):
+        raise EpcisError(
+            "$.epcisBody", "missing" if "epcisBody" not in document else "expected an object"
+        )
+    _validate(_DOCUMENT, document, "$")
+    body = document["epcisBody"]
     if kind == "EPCISQueryDocument":
         results = body.get("queryResults", {}).get("resultsBody", {})
         base, events = "$.epcisBody.queryResults.resultsBody.eventList", results.get("eventList")
     else:
         base, events = "$.epcisBody.eventList", body.get("eventList")
     if not isinstance(events, list):
-        raise EpcisError(base, "missing or not a list")
+        raise EpcisError(base, "missing")
     for index, event in enumerate(events):
-        if not isinstance(event, dict):
-            raise EpcisError(f"{base}[{index}]", "not an object")
         yield f"{base}[{index}]", event
 
 
-def _master_data(document: dict[str, Any]) -> dict[str, dict[str, str]]:
+def _check_event(path: str, event: dict[str, Any]) -> None:
+    """Refuse an event whose fields do not have the types the importer reads."""
+    _validate(_EVENT, event, path)
+    for key, value in event.items():
+        if key.startswith("tracebot:") and isinstance(value, dict | list):
+            raise EpcisError(
+                json_path(path, key), f"expected text or a number, got {_shown(value)}"
+            )
+    _parse_time(event["eventTime"], event.get("eventTimeZoneOffset"), f"{path}.eventTime")
+
+
+@dataclass
+class _Master:
+    """Master data: attributes under short names by element id, and their places."""
+
+    facts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (element id, short name) -> JSON path of that attribute; name "" for the element
+    where: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _master_data(document: dict[str, Any]) -> _Master:
     """Attributes of each master-data element, by element id, under short names
     ("name" for the CBV name or short description, "kind" for ``tracebot:kind``)."""
-    found: dict[str, dict[str, str]] = {}
-    header = document.get("epcisHeader")
-    data = header.get("epcisMasterData", {}) if isinstance(header, dict) else {}
-    vocabularies = data.get("vocabularyList", []) if isinstance(data, dict) else []
-    for vocabulary in vocabularies if isinstance(vocabularies, list) else []:
-        for element in vocabulary.get("vocabularyElementList", []) or []:
-            attributes = found.setdefault(str(element.get("id", "")), {})
-            for attribute in element.get("attributes", []) or []:
-                name, value = str(attribute.get("id", "")), attribute.get("attribute")
-                if not isinstance(value, str | int | float):
+    master = _Master()
+    vocabularies = document.get("epcisHeader", {}).get("epcisMasterData", {})
+    base = "$.epcisHeader.epcisMasterData"
+    for number, vocabulary in enumerate(vocabularies.get("vocabularyList") or []):
+        elements = vocabulary.get("vocabularyElementList") or []
+        for index, element in enumerate(elements):
+            element_id = element.get("id", "")
+            here = json_path(base, "vocabularyList", number, "vocabularyElementList", index)
+            master.where.setdefault((element_id, ""), here)
+            attributes = master.facts.setdefault(element_id, {})
+            for position, attribute in enumerate(element.get("attributes") or []):
+                name, value = attribute.get("id", ""), attribute.get("attribute")
+                if isinstance(value, bool) or not isinstance(value, str | int | float):
+                    continue  # a complex attribute names nothing TraceBot keeps
+                short = "name" if name in NAME_ATTRIBUTES else name.removeprefix("tracebot:")
+                if short == "name" and "name" in attributes:
                     continue
-                if name in NAME_ATTRIBUTES:
-                    attributes.setdefault("name", str(value))
-                elif name.startswith("tracebot:"):
-                    attributes[name.removeprefix("tracebot:")] = str(value)
-    return found
+                if short == "name" or name.startswith("tracebot:"):
+                    attributes[short] = str(value)
+                    where = json_path(here, "attributes", position, "attribute")
+                    master.where[(element_id, short)] = where
+    return master
 
 
 def _extension(event: dict[str, Any], name: str) -> str:
@@ -213,15 +630,38 @@ def _parse_time(value: Any, offset: Any, path: str) -> datetime:
     except ValueError as err:
         raise EpcisError(path, f"not a date and time: {value!r}") from err
     if moment.tzinfo is not None and isinstance(offset, str):
+        where = path.rsplit(".", 1)[0] + ".eventTimeZoneOffset"
         try:
             local = datetime.fromisoformat(f"2000-01-01T00:00:00{offset}").tzinfo
         except ValueError as err:
-            raise EpcisError(
-                path.rsplit(".", 1)[0] + ".eventTimeZoneOffset", f"not an offset: {offset!r}"
-            ) from err
-        moment = moment.astimezone(local)
+            raise EpcisError(where, f"not an offset: {offset!r}") from err
+        if local is None:
+            raise EpcisError(where, f"not an offset: {offset!r}")
+        try:
+            moment = moment.astimezone(local)
+        except OverflowError as err:
+            raise EpcisError(path, f"out of range at offset {offset}: {value!r}") from err
     # Plant time, as the CSV files give it.
     return moment.replace(tzinfo=None)
+
+
+def _date(value: Any, path: str) -> str:
+    """The ISO day an ilmd date (or date and time) names."""
+    if not isinstance(value, str):
+        raise EpcisError(path, f"expected a date (a string), got {_shown(value)}")
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError as err:
+        raise EpcisError(path, f"not a date: {_shown(value)}") from err
+
+
+def _lot_code(epc: Epc, path: str) -> str:
+    """The lot (or serial) an EPC names, as the one rule for lot codes allows it."""
+    code = epc.lot or epc.serial or ""
+    problem = lot_code_problem(code)
+    if problem is not None:
+        raise EpcisError(path, problem)
+    return code
 
 
 def _declares_error(event: dict[str, Any]) -> bool:
@@ -239,10 +679,9 @@ def event_key(event: dict[str, Any]) -> str:
 
 
 class _Translator:
-    def __init__(
-        self, master: dict[str, dict[str, str]], skus: dict[str, str], parties: dict[str, str]
-    ) -> None:
-        self.master = master
+    def __init__(self, master: _Master, skus: dict[str, str], parties: dict[str, str]) -> None:
+        self.master = master.facts
+        self.master_paths = master.where
         self.skus = skus  # GTIN -> the SKU of an item already stored
         self.known_parties = parties  # GLN -> the id of a party already stored
         self.tables = _Tables()
@@ -260,7 +699,7 @@ class _Translator:
         except EpcError as err:
             raise EpcisError(path, str(err)) from err
 
-    def _item(self, epc: Epc, uri: str, kind: str, uom: str | None) -> str:
+    def _item(self, epc: Epc, uri: str, kind: str, uom: str | None, where: str) -> str:
         if epc.gtin is not None and epc.gtin in self.skus:
             return self.skus[epc.gtin]
         key = (
@@ -268,8 +707,13 @@ class _Translator:
             if epc.gtin
             else f"urn:tracebot:item:{quote(epc.sku or '', safe='')}"
         )
-        facts = self.master.get(key) or self.master.get(uri) or {}
+        described = key if self.master.get(key) else uri
+        facts = self.master.get(described) or {}
         sku = facts.get("sku") or epc.sku or epc.gtin or ""
+        # A bad fact of the item is the master data's; otherwise the first EPC naming it.
+        self.tables.named["items.csv"].setdefault(
+            sku, self.master_paths.get((described, ""), where) if facts else where
+        )
         self.tables.items.setdefault(
             sku,
             {
@@ -293,6 +737,9 @@ class _Translator:
             return self.known_parties[epc.code]
         facts = self.master.get(uri, {})
         code = facts.get("code") or (epc.code if epc.serial is None else f"{epc.code}-{epc.serial}")
+        self.tables.named["parties.csv"].setdefault(
+            code, self.master_paths.get((uri, ""), path) if facts else path
+        )
         self.tables.parties.setdefault(
             code,
             {
@@ -319,38 +766,33 @@ class _Translator:
         """The lots an event's EPC and quantity lists name; SSCCs by their contents."""
         lines: list[_Line] = []
         for index, uri in enumerate(event.get(epcs) or []):
-            epc = self._epc(uri, f"{path}.{epcs}[{index}]")
+            where = f"{path}.{epcs}[{index}]"
+            epc = self._epc(uri, where)
             if epc.kind in ("lgtin", "sgtin"):
-                sku = self._item(epc, uri, kind, "ea")
-                lines.append(_Line(sku, epc.lot or epc.serial or "", 1.0, "ea"))
+                sku = self._item(epc, uri, kind, "ea", where)
+                lines.append(_Line(sku, _lot_code(epc, where), 1.0, "ea", where))
             elif epc.kind == "sscc" and epc.code and expand:
-                lines.extend(self._contents(epc.code))
+                lines.extend(
+                    replace(line, where=line.where or where) for line in self._contents(epc.code)
+                )
         for index, element in enumerate(event.get(quantities) or []):
             where = f"{path}.{quantities}[{index}]"
-            if not isinstance(element, dict) or "epcClass" not in element:
-                raise EpcisError(where, "expected an object with epcClass")
             epc = self._epc(element["epcClass"], f"{where}.epcClass")
             amount = element.get("quantity")
-            if amount is not None and (not isinstance(amount, int | float) or amount < 0):
-                raise EpcisError(
-                    f"{where}.quantity", f"expected a non-negative number, got {amount!r}"
-                )
             uom = UNITS.get(
                 str(element.get("uom", "")), str(element.get("uom", "")).lower() or "ea"
             )
             if epc.kind == "gtin":
-                self._item(epc, element["epcClass"], kind, uom)
+                self._item(epc, element["epcClass"], kind, uom, f"{where}.epcClass")
                 continue  # a class without a lot names no lot to trace
             if epc.kind not in ("lgtin", "sgtin"):
                 raise EpcisError(
                     f"{where}.epcClass", f"expected a product class, got {element['epcClass']!r}"
                 )
-            sku = self._item(epc, element["epcClass"], kind, uom)
-            lines.append(
-                _Line(
-                    sku, epc.lot or epc.serial or "", None if amount is None else float(amount), uom
-                )
-            )
+            sku = self._item(epc, element["epcClass"], kind, uom, f"{where}.epcClass")
+            lot = _lot_code(epc, f"{where}.epcClass")
+            quantity = None if amount is None else float(amount)
+            lines.append(_Line(sku, lot, quantity, uom, f"{where}.epcClass"))
         return lines
 
     def _contents(self, sscc: str, depth: int = 0) -> list[_Line]:
@@ -398,10 +840,11 @@ class _Translator:
                     quantity=content.quantity,
                     uom=content.uom,
                 )
-            self.tables.add("packing.csv", path, row)
+            self.tables.add("packing.csv", f"{path}.parentID", row)
 
     def _lot(self, line: _Line, **facts: str) -> None:
         key = (line.sku, line.lot)
+        self.tables.named["lots.csv"].setdefault(key, line.where)
         lot = self.tables.lots.setdefault(
             key,
             {
@@ -446,10 +889,10 @@ class _Translator:
             lines = self._lines(event, path, "outputEPCList", "outputQuantityList", "finished")
         else:
             lines = self._lines(event, path, "epcList", "quantityList", "finished")
+        for found in lines:
+            self._lot(found)  # a reading names a lot, which then exists
         for index, element in enumerate(event["sensorElementList"]):
             where = f"{path}.sensorElementList[{index}]"
-            if not isinstance(element, dict):
-                raise EpcisError(where, "expected an object")
             metadata = element.get("sensorMetadata") or {}
             for number, report in enumerate(element.get("sensorReport") or []):
                 at = report.get("time") or metadata.get("time")
@@ -485,26 +928,19 @@ class _Translator:
     def _location(self, event: dict[str, Any], path: str) -> str:
         for key in ("bizLocation", "readPoint"):
             place = event.get(key)
-            if isinstance(place, dict) and "id" in place:
+            if place is not None:
                 return self.party(place["id"], f"{path}.{key}.id", "site")
         return ""
 
     def _ilmd(self, event: dict[str, Any], path: str) -> dict[str, str]:
         ilmd = event.get("ilmd") or {}
         facts: dict[str, str] = {}
-        for key, value in ilmd.items() if isinstance(ilmd, dict) else []:
+        for key, value in ilmd.items():
             name = key.split(":")[-1]
-            if name in (
-                "itemExpirationDate",
-                "bestBeforeDate",
-                "sellByDate",
-                "useByDate",
-            ) and isinstance(value, str):
-                facts.setdefault("expires_on", value[:10])
-            elif name in ("productionDate", "dateOfManufacture", "harvestStartDate") and isinstance(
-                value, str
-            ):
-                facts.setdefault("produced_on", value[:10])
+            if name in ("itemExpirationDate", "bestBeforeDate", "sellByDate", "useByDate"):
+                facts.setdefault("expires_on", _date(value, json_path(path, "ilmd", key)))
+            elif name in ("productionDate", "dateOfManufacture", "harvestStartDate"):
+                facts.setdefault("produced_on", _date(value, json_path(path, "ilmd", key)))
         return facts
 
     def _party_in(
@@ -657,7 +1093,7 @@ class _Translator:
         for line in inputs:
             self._lot(line)
         for output in outputs:
-            self._lot(output, produced_on=day, site=site, **facts)
+            self._lot(output, **({"produced_on": day, "site": site} | facts))
             if output.quantity is not None:
                 lot = self.tables.lots[(output.sku, output.lot)]
                 lot["quantity"] = str(float(lot["quantity"] or 0) + output.quantity)
@@ -801,12 +1237,14 @@ def import_epcis(
     """Load an EPCIS document; all or nothing.
 
     Raises:
-        EpcisError: the document is refused; nothing was loaded.
+        EpcisError: the document is refused (see :func:`check_document`), with the
+            JSON path of the value at fault; nothing was loaded.
     """
     from storage.db import make_engine, require_schema
     from storage.tables import EPCIS_EVENTS, ITEMS, PARTIES
 
     require_schema(url)
+    check_document(document)
     events = list(_events(document))
     keys = [event_key(event) for _, event in events]
     with make_engine(url).connect() as connection:
@@ -824,10 +1262,10 @@ def import_epcis(
     master = _master_data(document)
     translator = _Translator(master, skus, glns)
     translator.stored_container = lambda sscc: _stored_container(url, sscc)
-    for uri, facts in master.items():
+    for uri, facts in master.facts.items():
         # Parties the master data describes fully load even when no event names them.
         if facts.get("code") and facts.get("kind") in PARTY_KINDS:
-            translator.party(uri, "$.epcisHeader.epcisMasterData", facts["kind"])
+            translator.party(uri, json_path(master.where[(uri, "")], "id"), facts["kind"])
     # An event sent again with an errorDeclaration retracts the event of that ID:
     # its effects are undone if it was loaded, and it is never loaded afterwards.
     declared = {event["eventID"] for _, event in events if _declares_error(event)}
@@ -849,18 +1287,13 @@ def import_epcis(
         elif key not in declared:
             translator.translate(path, event)
     tables = translator.tables
-    for facts in master.values():
+    for uri, facts in master.facts.items():
         if facts.get("sku") and facts.get("formulaVersions"):
-            try:
-                versions = json.loads(facts["formulaVersions"])
-            except json.JSONDecodeError as err:
-                raise EpcisError(
-                    "$.epcisHeader.epcisMasterData", "tracebot:formulaVersions is not JSON"
-                ) from err
-            for version in versions:
+            where = master.where[(uri, "formulaVersions")]
+            for version in _formula_versions(facts["formulaVersions"], where):
                 tables.add(
                     "formulas.csv",
-                    "$.epcisHeader.epcisMasterData",
+                    where,
                     {
                         "sku": facts["sku"],
                         "version": version.get("version"),
@@ -870,12 +1303,7 @@ def import_epcis(
                         "ingredients": version.get("ingredients"),
                     },
                 )
-    rows = {
-        "items.csv": list(tables.items.values()),
-        "parties.csv": list(tables.parties.values()),
-        "lots.csv": list(tables.lots.values()),
-        **tables.rows,
-    }
+    rows, paths = tables.all_rows()
     records = [
         {
             "event_key": key,
@@ -896,7 +1324,7 @@ def import_epcis(
     report = import_rows(
         url,
         rows,
-        paths=tables.paths,
+        paths=paths,
         source=source,
         actor=actor,
         reason=f"EPCIS import of {source}",
@@ -906,5 +1334,18 @@ def import_epcis(
     report.skipped_events = len(events) - len(fresh)
     if report.rejected:
         first = report.rejected[0]
-        raise EpcisError(first.file, first.reason)
+        raise EpcisError(first.file if first.file.startswith("$") else "$", first.reason)
     return report
+
+
+def _formula_versions(text: str, path: str) -> list[dict[str, Any]]:
+    """The versions a ``tracebot:formulaVersions`` attribute (JSON text) lists."""
+    try:
+        versions = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise EpcisError(path, "tracebot:formulaVersions is not JSON") from err
+    try:
+        _validate(_FORMULAS, versions, "")
+    except EpcisError as err:
+        raise EpcisError(path, f"tracebot:formulaVersions{err.path}: {err.reason}") from err
+    return list(versions)
