@@ -541,7 +541,7 @@ def _load_receipts(
 
     def parse(row: Row) -> dict[str, Any]:
         lot = _lot_record(row, catalog)
-        if lot["received_on"] is None:
+        if lot.get("received_on") is None:
             raise RowError("missing received_on")
         return {
             "lot": lot,
@@ -549,7 +549,7 @@ def _load_receipts(
             "supplier_lot": row.get("supplier_lot"),
             "quantity": lot.get("quantity"),
             "uom": lot["uom"],
-            "received_on": lot["received_on"],
+            "received_on": lot.get("received_on"),
             "site_id": lot.get("site_id"),
             "reference": row.get("reference"),
         }

@@ -157,3 +157,17 @@ def test_the_rows_read_are_the_rows_written(tmp_path: Path) -> None:
     assert list(csv.reader(line.decode() for line in lines))[1] == [
         "N-1", "OAT", "1", "kg", "2026-11-01", "", "", "PLANT",
     ]  # fmt: skip
+
+
+def test_a_receipt_without_its_day_is_named_for_it(database: str, tmp_path: Path) -> None:
+    plant = write_plant(tmp_path / "plant")
+    header, first, *rest = RECEIPT_ROWS
+    undated = list(first)
+    undated[header.index("lot_code")], undated[header.index("received_on")] = "R-NEW-3", ""
+    write_csv(plant, "receipts.csv", [header, first, *rest, undated])
+
+    report = import_csv_dir(database, plant)
+
+    assert report.rejected == [
+        Rejection("receipts.csv", len(RECEIPT_ROWS) + 1, "missing received_on")
+    ]
