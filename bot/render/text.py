@@ -189,7 +189,8 @@ def _expiring(result: Expiring) -> str:
     return head + "\n" + _bullets(lines)
 
 
-def _window_words(since: date | None, until: date | None) -> str:
+def window_words(since: date | None, until: date | None) -> str:
+    """A date window as a phrase (" from A to B", " since A", " until B", or "")."""
     if since and until:
         return f" from {since.isoformat()} to {until.isoformat()}"
     if since:
@@ -200,7 +201,7 @@ def _window_words(since: date | None, until: date | None) -> str:
 
 
 def _holds(result: Holds) -> str:
-    window = _window_words(result.since, result.until)
+    window = window_words(result.since, result.until)
     if not result.lots:
         return f"*No lot is on hold{' (placed' + window + ')' if window else ''}.*"
     count = len(result.lots)
@@ -230,7 +231,7 @@ def _alerts(result: Alerts) -> str:
 
 
 def _qc_failures(result: QcFailures) -> str:
-    window = _window_words(result.since, result.until)
+    window = window_words(result.since, result.until)
     if not result.checks:
         return f"*No QC check failed{window}.*"
     head = f"*{plural(len(result.checks), 'failed QC check')}{window}*, newest first."

@@ -29,7 +29,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.render.markup import code as code_span
 from bot.render.speech import render_speech, spell
-from bot.render.text import HELP, render_text
+from bot.render.text import HELP, render_text, window_words
 from bot.service.caller import Caller
 from bot.service.conversation import NO, YES, Ambiguity, Conversations
 from bot.service.scan import ScanResult, scan
@@ -543,7 +543,7 @@ class TraceService:
         received = self.genealogy.supplier_lots(intent.party, intent.since, intent.until)
         lines = [line for line in received.lots if intent.item in (None, line.item)]
         what = f"{intent.item} " if intent.item else ""
-        window = _window_words(intent.since, intent.until)
+        window = window_words(intent.since, intent.until)
         if not lines:
             return _answer(
                 intent.intent,
@@ -992,14 +992,6 @@ def _window_notes(intent: Intent) -> list[str]:
     if intent.intent not in WINDOWED and (intent.since or intent.until):
         return ["The dates you gave narrow nothing here: this covers all dates."]
     return []
-
-
-def _window_words(since: date | None, until: date | None) -> str:
-    if since and until:
-        return f" from {since.isoformat()} to {until.isoformat()}"
-    if since:
-        return f" since {since.isoformat()}"
-    return f" until {until.isoformat()}" if until else ""
 
 
 def _iso(day: date | None) -> str | None:
