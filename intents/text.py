@@ -21,7 +21,7 @@ intent of the previous question when given that Intent as ``context``.
 Example:
     >>> from datetime import date
     >>> parse("<@U024BE7LH> who got lot 4471?", today=date(2026, 11, 25)).as_dict()
-    {'intent': 'trace_forward', 'lots': ['4471'], 'party': None, 'item': None, 'site': None, 'since': None, 'until': None, 'confidence': 0.97}
+    {'intent': 'trace_forward', 'lots': ['4471'], 'party': None, 'item': None, 'site': None, 'since': None, 'until': None, 'confidence': 0.99}
     >>> parse("what do 4471 and 4480 have in common", today=date(2026, 11, 25)).intent
     'common_source'
     >>> first = parse("who got 4471", today=date(2026, 11, 25))
