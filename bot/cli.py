@@ -10,12 +10,13 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -124,6 +125,7 @@ def import_csv(
                 actor=user,
                 progress=progress,
                 history=True if history else None,
+                horizon=settings.alert_horizon,
             )
     except FileNotFoundError as err:
         raise Failure(str(err)) from err
@@ -435,6 +437,29 @@ def serve(
     uvicorn.run(web, host=host, port=port, log_level="info")
 
 
+def _until(value: str, now: datetime) -> datetime:
+    """A snooze's end: "4h", "30m", "2d" from now, or a date-time (UTC unless it says).
+
+    Example:
+        >>> _until("4h", datetime(2026, 12, 2, 9, 0)), _until("2026-12-03 07:00", datetime(2026, 12, 2))
+        (datetime.datetime(2026, 12, 2, 13, 0), datetime.datetime(2026, 12, 3, 7, 0))
+    """
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhd])\s*", value.lower())
+    if found:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[found.group(2)]
+        return now + timedelta(**{unit: float(found.group(1))})
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Failure(
+            f"--until {value!r}: give a time from now (4h, 30m, 2d) or a date-time "
+            "(2026-12-03 07:00, UTC)"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
 @app.command()
 def alerts(
     ctx: typer.Context,
@@ -443,12 +468,58 @@ def alerts(
     history: Annotated[
         bool, typer.Option("--history", help="The irregularities recorded as history.")
     ] = False,
+    every: Annotated[
+        bool,
+        typer.Option("--all", help="Every problem, acknowledged, snoozed and resolved too."),
+    ] = False,
+    ack: Annotated[
+        int | None,
+        typer.Option("--ack", help="Acknowledge alert ID.", metavar="ID", show_default=False),
+    ] = None,
+    snooze: Annotated[
+        int | None,
+        typer.Option(
+            "--snooze", help="Snooze alert ID (with --until).", metavar="ID", show_default=False
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Snooze until: 4h, 30m, 2d or a UTC date-time."),
+    ] = None,
+    resolve: Annotated[
+        int | None,
+        typer.Option(
+            "--resolve", help="Resolve alert ID (with --note).", metavar="ID", show_default=False
+        ),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="What was done, for --resolve.")
+    ] = None,
+    user: UserOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Confirm the change without asking.")
+    ] = False,
 ) -> None:
     """List open alerts, one per problem (failed QC checks and other irregularities),
-    newest first; with --history, those found in past data."""
-    from storage.alerts import open_alerts
+    newest first, with their state and who changed it; with --history, those found in
+    past data; with --ack, --snooze or --resolve, change one (confirmed, audited)."""
+    settings = _settings(ctx, db)
+    changes = [
+        (name, alert_id)
+        for name, alert_id in (("acknowledge", ack), ("snooze", snooze), ("resolve", resolve))
+        if alert_id is not None
+    ]
+    if len(changes) > 1:
+        raise Failure("give one of --ack, --snooze and --resolve")
+    if changes:
+        _change_alert(
+            settings, *changes[0], until=until, note=note, user=user, yes=yes, as_json=as_json
+        )
+        return
+    from storage.alerts import STATES, open_alerts
 
-    found = open_alerts(_settings(ctx, db).database_url, history=history)
+    states = [s for s in STATES if s != "history"] if every else None
+    found = open_alerts(settings.database_url, history=history, states=states)
     if as_json:
         print(json.dumps(found))
         return
@@ -457,11 +528,64 @@ def alerts(
     for alert in found:
         more = alert["consequences"]
         also = f" (+{more} more in its thread)" if more else ""
+        state = ""
+        if alert["state"] not in ("open", "history"):
+            state = f" [{alert['state']} by {alert['state_by']}"
+            if alert["state"] == "snoozed" and alert["snoozed_until"]:
+                state += f" until {alert['snoozed_until'][:16].replace('T', ' ')} UTC"
+            if alert["state"] == "resolved" and alert["note"]:
+                state += f": {alert['note']}"
+            state += "]"
         stdout.print(
-            f"#{alert['id']} {alert['created_at'][:16]} {alert['kind']}: {alert['message']}{also}",
+            f"#{alert['id']} {alert['created_at'][:16]} {alert['kind']}: {alert['message']}{also}{state}",
             markup=False,
             highlight=False,
         )
+
+
+def _change_alert(
+    settings: Settings,
+    action: str,
+    alert_id: int,
+    *,
+    until: str | None,
+    note: str | None,
+    user: str | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Acknowledge, snooze or resolve one alert through the service: asked, then
+    confirmed (--yes, or a prompt at a terminal), audited."""
+    from bot.service import TraceService
+
+    if action == "snooze" and until is None:
+        raise Failure("--snooze needs --until (4h, 30m, 2d or a UTC date-time)")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    service = TraceService.open(settings.database_url, admins=settings.admin_list, preload=False)
+    caller = _caller(user)
+    answer = service.alert_request(
+        action,
+        alert_id,
+        caller=caller,
+        until=_until(until, now) if until else None,
+        note=note,
+        now=now,
+    )
+    pending = answer.data.get("confirm") if answer.data.get("reason") == "confirm" else None
+    prompt = sys.stdin.isatty() and sys.stdout.isatty() and not as_json
+    if pending is not None and (yes or prompt):
+        if yes or typer.confirm(answer.text.replace("`", ""), default=False):
+            answer = service.confirm(pending["token"], caller=caller)
+        else:
+            answer = service.cancel(pending["token"], caller=caller)
+            answer = replace(answer, ok=False, data=answer.data | {"reason": "not confirmed"})
+    if as_json:
+        print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
+    else:
+        print(answer.text, flush=True)
+    if not answer.ok or (pending is not None and not (yes or prompt)):
+        reason = answer.data.get("reason") or answer.text
+        raise Failure("nothing changed: add --yes to confirm" if reason == "confirm" else reason)
 
 
 @app.command()

@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     debug: bool = Field(default=False, validation_alias="TRACEBOT_DEBUG")
     digest_time: str = Field(default="07:00", validation_alias="TRACEBOT_DIGEST_TIME")
     """When the daily digest of lots expiring soon is posted (plant time, HH:MM; "off")."""
+    alert_routes: str = Field(default="", validation_alias="TRACEBOT_ALERT_ROUTES")
+    """Where alerts go by severity and site: ``critical=C1,warning=C2,site:Riverside=C3,
+    site:Riverside/critical=C4``; the most specific route wins, then TRACEBOT_ALERT_CHANNEL."""
+    alert_mention: str | None = Field(default=None, validation_alias="TRACEBOT_ALERT_MENTION")
+    """Who a critical alert mentions: a Slack user group id (S…), ``here`` or ``channel``."""
+    alert_horizon: int = Field(default=7, ge=0, validation_alias="TRACEBOT_ALERT_HORIZON")
+    """Events older than this many days are history: recorded and summed up, not posted."""
+    alert_check_seconds: float = Field(default=60.0, gt=0, validation_alias="TRACEBOT_ALERT_CHECK")
+    """How often ``tracebot serve`` runs the rules a killed write missed and wakes
+    snoozed alerts whose time is up (also once at start)."""
     alert_retry_seconds: float = Field(default=2.0, validation_alias="TRACEBOT_ALERT_RETRY")
     """The base pause between tries to post an alert; it grows with each failure."""
     max_slack_body: ByteSize = Field(

@@ -40,8 +40,12 @@ __all__ = [
 
 KEEP_EXPIRED = timedelta(days=7)
 """How long a request is kept after its expiry, so a late click still hears "expired"."""
-ACTIONS = ("hold", "release", "recall", "acknowledge")
-"""What a pending action may do: hold or release lots, start a recall, close an alert."""
+ACTIONS = ("hold", "release", "recall", "acknowledge", "snooze", "resolve")
+"""What a pending action may do: hold or release lots, start a recall, acknowledge,
+snooze (``detail["until"]``, ISO naive UTC) or resolve (``detail["note"]``) an alert."""
+ALERT_ACTIONS = ("acknowledge", "snooze", "resolve")
+ALERT_STATE = {"acknowledge": "acknowledged", "snooze": "snoozed", "resolve": "resolved"}
+"""The state each alert action leaves; a resolved alert changes no more."""
 
 
 def utc_now() -> datetime:
@@ -248,7 +252,7 @@ def apply_action(url: str, token: str, *, actor: str, now: datetime | None = Non
                 reason=str(pending.detail.get("reason", "")),
             )
             return Applied("done", pending, changed=pending.lots, audit_id=audit_id)
-        return _apply_acknowledge(connection, pending, actor)
+        return _apply_alert_state(connection, pending, actor, moment)
 
 
 def cancel_action(url: str, token: str, *, actor: str, now: datetime | None = None) -> Applied:
@@ -327,26 +331,57 @@ def _apply_hold(connection: Connection, pending: Pending, actor: str, moment: da
     return Applied("done", pending, changed=changed, unchanged=unchanged, audit_id=audit_id)
 
 
-def _apply_acknowledge(connection: Connection, pending: Pending, actor: str) -> Applied:
+def _apply_alert_state(
+    connection: Connection, pending: Pending, actor: str, moment: datetime
+) -> Applied:
+    """Acknowledge, snooze or resolve an alert (not one resolved before), audited."""
     alert_id = int(pending.detail.get("alert") or 0)
-    changed = connection.execute(
-        update(ALERTS)
-        .where(ALERTS.c.id == alert_id, ALERTS.c.status == "open")
-        .values(status="acknowledged", acknowledged_by=actor)
-    ).rowcount
+    state = ALERT_STATE[pending.action]
+    stamp = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    values: dict[str, Any] = {"status": state, "state_by": actor, "state_at": stamp}
+    if pending.action == "acknowledge":
+        values["acknowledged_by"] = actor
+    until = pending.detail.get("until")
+    values["snoozed_until"] = _aware(datetime.fromisoformat(until)) if until else None
+    note = str(pending.detail.get("note") or "").strip()
+    if pending.action == "resolve":
+        values["note"] = note
+    before = connection.execute(
+        select(ALERTS.c.status).where(ALERTS.c.id == alert_id)
+    ).scalar_one_or_none()
+    changed = before not in (None, "resolved") and not (
+        state == "acknowledged" and before == "acknowledged"
+    )
+    if changed:
+        connection.execute(update(ALERTS).where(ALERTS.c.id == alert_id).values(**values))
+        bump_data_version(connection)
+    extra: dict[str, Any] = {"alert": alert_id, "state": state, "changed": changed}
+    if before is not None:
+        extra["was"] = before
     if not changed:
-        return Applied("done", pending, extra={"alert": alert_id, "acknowledged": False})
+        return Applied("done", pending, extra=extra)
     audit_id = _audit(
         connection,
         actor=actor,
-        action="acknowledge",
+        action=pending.action,
         entity="alert",
         key=str(alert_id),
-        detail={"alert_id": alert_id, "token": pending.token},
+        detail={
+            "alert_id": alert_id,
+            "token": pending.token,
+            "from": before,
+            "to": state,
+            **({"until": until} if until else {}),
+        },
+        reason=note,
+        at=moment,
     )
-    return Applied(
-        "done", pending, audit_id=audit_id, extra={"alert": alert_id, "acknowledged": True}
-    )
+    return Applied("done", pending, audit_id=audit_id, extra=extra)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A naive UTC time as the aware one the alert table stores."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _audit(

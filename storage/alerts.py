@@ -57,7 +57,7 @@ from trace_engine.rules import (
 )
 from trace_engine.units import convert
 
-__all__ = ["check_rules", "open_alerts"]
+__all__ = ["STATES", "check_rules", "open_alerts", "wake_snoozed"]
 
 CHUNK = 5_000
 WHOLE_TABLE = 20_000
@@ -446,6 +446,13 @@ def _row(draft: AlertDraft, now: datetime, *, status: str) -> dict[str, Any]:
     }
 
 
+LIVE = ("open", "acknowledged", "snoozed")
+"""States of a problem still being dealt with: its new consequences go into its thread.
+A resolved problem is closed; what happens to its lot after is a new problem."""
+REOPENED = "reopened"
+"""The kind of the note a snoozed problem gets in its thread when its time is up."""
+
+
 def _open_problems(
     connection: Connection, lot_ids: set[int]
 ) -> dict[tuple[int, str], tuple[int, bool]]:
@@ -458,7 +465,7 @@ def _open_problems(
             .where(
                 ALERTS.c.lot_id.in_(ordered[start : start + CHUNK]),
                 ALERTS.c.parent_id.is_(None),
-                ALERTS.c.status == "open",
+                ALERTS.c.status.in_(LIVE),
             )
             .order_by(ALERTS.c.id)
         )
@@ -530,34 +537,79 @@ def check_rules(
     return record_alerts(url, drafts, history=history, horizon=horizon, today=today)
 
 
-def open_alerts(url: str, *, history: bool = False) -> list[dict[str, Any]]:
-    """Problems not yet acknowledged, newest first, each with how many consequences it
-    has (``consequences``); with ``history``, the irregularities recorded as history."""
+def wake_snoozed(url: str, *, now: datetime | None = None) -> int:
+    """Open again every snoozed problem whose time is up, each with a note for its
+    thread (a consequence, delivered once like any alert); return how many woke."""
+    moment = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    with make_engine(url).begin() as connection:
+        woken = connection.execute(
+            update(ALERTS)
+            .where(ALERTS.c.status == "snoozed", ALERTS.c.snoozed_until <= moment)
+            .values(status="open")
+            .returning(ALERTS.c.id, ALERTS.c.lot_id, ALERTS.c.snoozed_until, ALERTS.c.state_by)
+        ).all()
+        if not woken:
+            return 0
+        bump_data_version(connection)
+        upsert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+        for alert_id, lot_id, until, by in woken:
+            stamp = until.strftime("%Y-%m-%d %H:%M")
+            message = f"Snooze ended ({stamp} UTC, set by {by}): alert #{alert_id} is open again."
+            draft = AlertDraft(
+                f"{REOPENED}:{alert_id}:{until.isoformat()}", REOPENED, lot_id, message
+            )
+            row = _row(draft, moment, status="open") | {"parent_id": alert_id}
+            connection.execute(upsert(ALERTS).on_conflict_do_nothing(), [row])
+    return len(woken)
+
+
+STATES = ("open", "acknowledged", "snoozed", "resolved", "history")
+
+
+def open_alerts(
+    url: str,
+    *,
+    history: bool = False,
+    states: Collection[str] | None = None,
+    lot: str | None = None,
+) -> list[dict[str, Any]]:
+    """Problems to deal with (open ones), newest first, each with its state, who last
+    changed it and when, and how many consequences it has; with ``history``, the
+    irregularities recorded as history; with ``states``, the problems in those states
+    (``STATES``)."""
     consequence = ALERTS.alias("consequence")
     count = (
         select(func.count())
-        .where(consequence.c.parent_id == ALERTS.c.id)
+        .where(consequence.c.parent_id == ALERTS.c.id, consequence.c.kind != REOPENED)
         .correlate(ALERTS)
         .scalar_subquery()
     )
+    wanted = list(states) if states is not None else ["history" if history else "open"]
+    statement = (
+        select(
+            ALERTS.c.id,
+            ALERTS.c.kind,
+            ALERTS.c.message,
+            ALERTS.c.created_at,
+            LOTS.c.lot_code,
+            count,
+            ALERTS.c.detail,
+            ALERTS.c.status,
+            ALERTS.c.state_by,
+            ALERTS.c.state_at,
+            ALERTS.c.snoozed_until,
+            ALERTS.c.note,
+        )
+        .join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
+        .where(ALERTS.c.status.in_(wanted), ALERTS.c.parent_id.is_(None))
+        .order_by(ALERTS.c.id.desc())
+    )
+    if lot is not None:
+        statement = statement.where(LOTS.c.lot_code == lot)
     with make_engine(url).connect() as connection:
-        rows = connection.execute(
-            select(
-                ALERTS.c.id,
-                ALERTS.c.kind,
-                ALERTS.c.message,
-                ALERTS.c.created_at,
-                LOTS.c.lot_code,
-                count,
-                ALERTS.c.detail,
-            )
-            .join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
-            .where(
-                ALERTS.c.status == ("history" if history else "open"),
-                ALERTS.c.parent_id.is_(None),
-            )
-            .order_by(ALERTS.c.id.desc())
-        ).all()
+        rows = connection.execute(statement).all()
     return [
         {
             "id": row[0],
@@ -567,6 +619,11 @@ def open_alerts(url: str, *, history: bool = False) -> list[dict[str, Any]]:
             "lot": row[4],
             "consequences": int(row[5] or 0),
             "detail": json.loads(row[6] or "{}"),
+            "state": row[7],
+            "state_by": row[8],
+            "state_at": row[9].isoformat() if row[9] else None,
+            "snoozed_until": row[10].isoformat() if row[10] else None,
+            "note": row[11],
         }
         for row in rows
     ]

@@ -246,6 +246,13 @@ class Alert(SQLModel, table=True):
     None for a problem of its own."""
     event_on: date | None = None
     """The day of the event it reports, where it has one."""
+    state_by: str | None = Field(default=None, max_length=100)
+    """Who last acknowledged, snoozed or resolved it, and when (naive UTC)."""
+    state_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    """A snoozed alert is open again from this time (naive UTC)."""
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """What the person who resolved it wrote."""
 
 
 class HandledEvent(SQLModel, table=True):

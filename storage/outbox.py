@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.alerts import record_alerts
 from storage.db import make_engine
-from storage.tables import ALERTS, HANDLED_EVENTS, LOTS
+from storage.tables import ALERTS, HANDLED_EVENTS, LOTS, PARTIES
 from trace_engine.rules import AlertDraft
 
 __all__ = [
@@ -60,9 +60,17 @@ class OutgoingAlert:
     """The problem this alert is a consequence of; it is posted into that post's thread."""
     thread_channel: str | None = None
     thread_ts: str | None = None
+    state_by: str | None = None
+    """Who last acknowledged, snoozed or resolved it; when; until when; the note."""
+    state_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    note: str | None = None
+    site: str | None = None
+    """The name of the lot's site (where it was made or is stored), for routing."""
 
 
 _PARENT = ALERTS.alias("parent")
+_SITE = PARTIES.alias("site")
 _COLUMNS = (
     ALERTS.c.id,
     ALERTS.c.kind,
@@ -79,6 +87,11 @@ _COLUMNS = (
     ALERTS.c.parent_id,
     _PARENT.c.channel,
     _PARENT.c.message_ts,
+    ALERTS.c.state_by,
+    ALERTS.c.state_at,
+    ALERTS.c.snoozed_until,
+    ALERTS.c.note,
+    _SITE.c.name,
 )
 
 
@@ -99,6 +112,11 @@ def _alert(row: Any) -> OutgoingAlert:
         parent_id=row[12],
         thread_channel=row[13],
         thread_ts=row[14],
+        state_by=row[15],
+        state_at=row[16],
+        snoozed_until=row[17],
+        note=row[18],
+        site=row[19],
     )
 
 
@@ -107,6 +125,7 @@ def _select() -> Any:
         select(*_COLUMNS)
         .join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
         .join(_PARENT, _PARENT.c.id == ALERTS.c.parent_id, isouter=True)
+        .join(_SITE, _SITE.c.id == LOTS.c.site_id, isouter=True)
     )
 
 

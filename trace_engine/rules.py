@@ -371,13 +371,14 @@ def severity(kind: str, detail: Mapping[str, Any] | None = None) -> str:
     """How much an alert calls for attention: critical, warning or info.
 
     Critical: a failed check of a pathogen, allergen or physical hazard, or a lot
-    shipped while on hold. Info: the digest and the history summary.
+    shipped while on hold. Info: the digest, the history summary and the note that a
+    snoozed alert is open again.
 
     Example:
         >>> severity("qc_failed", {"test": "Listeria monocytogenes"}), severity("qc_failed", {"test": "moisture"})
         ('critical', 'warning')
     """
-    if kind in ("digest", "history"):
+    if kind in ("digest", "history", "reopened"):
         return "info"
     if kind == "shipped_on_hold":
         return "critical"

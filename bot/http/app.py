@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,22 @@ log = logging.getLogger(__name__)
 CONSOLE = Path(__file__).resolve().parents[1] / "web" / "console.html"
 
 
+async def _keep_rules(
+    settings: Settings, service: Callable[[], TraceService], stop: asyncio.Event
+) -> None:
+    """At start and every TRACEBOT_ALERT_CHECK seconds: run the rules a killed import
+    or capture missed, and open again the snoozed alerts whose time is up."""
+    while not stop.is_set():
+        try:
+            desk = (await asyncio.to_thread(service)).outbox()
+            await asyncio.to_thread(desk.check_missed, settings.alert_horizon)
+            await asyncio.to_thread(desk.wake_snoozed)
+        except Exception:  # the loop must outlive any one bad round
+            log.exception("rule check round failed")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.alert_check_seconds)
+
+
 def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
     """The FastAPI app for the database and keys in ``settings``."""
     service = service_factory(settings)
@@ -55,7 +71,7 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
         from bot.slack.app import SlackBot
 
         slack = SlackBot(settings, service, socket_mode=socket_mode)
-        if settings.alert_channel:
+        if settings.alert_channel or settings.alert_routes:
             from bot.slack.alerts import AlertSender
 
             sender = AlertSender(settings, service, slack.client)
@@ -67,6 +83,8 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
         handler = None
         if sender is not None:
             tasks.append(asyncio.create_task(sender.run(stop)))
+        else:  # no Slack: the rules a killed write missed, and snoozes, still run
+            tasks.append(asyncio.create_task(_keep_rules(settings, service, stop)))
         if socket_mode and slack is not None and settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

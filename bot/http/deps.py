@@ -35,7 +35,9 @@ def service_factory(settings: Settings) -> Callable[[], TraceService]:
     def get() -> TraceService:
         with lock:
             if not made:
-                made.append(TraceService.open(settings.database_url, admins=settings.admin_list))
+                service = TraceService.open(settings.database_url, admins=settings.admin_list)
+                service.alert_horizon = settings.alert_horizon
+                made.append(service)
             return made[0]
 
     return get

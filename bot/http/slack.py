@@ -116,6 +116,11 @@ class Action(_Loose):
     block_id: str | None = None
 
 
+class View(_Loose):
+    type: str
+    callback_id: str | None = None
+
+
 class Envelope(_Loose):
     """The parts of a Slack payload bolt reads before any listener: checked, so a
     signed body with the wrong types there is a 400, not bolt's 500."""
@@ -123,6 +128,7 @@ class Envelope(_Loose):
     type: str | None = None
     event: Event | None = None
     actions: list[Action] | None = None
+    view: View | None = None
 
 
 class SlackAck(BaseModel):

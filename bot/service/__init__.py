@@ -10,11 +10,12 @@ The alert outbox (``bot.service.alerts``) and the errors adapters map
 """
 
 from bot.service.caller import Caller
-from bot.service.core import CONFIDENCE_FLOOR, TraceService
+from bot.service.core import ALERT_ACTIONS, CONFIDENCE_FLOOR, TraceService
 from bot.service.scan import RETAKE, ScanResult, scan
 from storage.errors import DatabaseUnavailable
 
 __all__ = [
+    "ALERT_ACTIONS",
     "CONFIDENCE_FLOOR",
     "RETAKE",
     "Caller",

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.render.markup import code
-from storage.alerts import check_missed
+from storage.alerts import HORIZON_DAYS, check_missed, open_alerts, wake_snoozed
 from storage.outbox import (
     OutgoingAlert,
     digest_key,
@@ -24,7 +24,7 @@ from storage.outbox import (
 )
 from trace_engine import TraceError
 from trace_engine.model import to_data
-from trace_engine.rules import AlertDraft
+from trace_engine.rules import AlertDraft, severity
 
 if TYPE_CHECKING:
     from bot.service.core import TraceService
@@ -69,9 +69,13 @@ class AlertDesk:
             return None
         return scope
 
-    def check_missed(self) -> int:
+    def check_missed(self, horizon: int = HORIZON_DAYS) -> int:
         """Run the rules a killed import or capture never ran; the new alerts."""
-        return check_missed(self.url)
+        return check_missed(self.url, horizon=horizon)
+
+    def wake_snoozed(self) -> int:
+        """Open again the snoozed alerts whose time is up (a note goes to each thread)."""
+        return wake_snoozed(self.url)
 
     def raise_digest(self, day: date) -> int | None:
         """Store the day's digest once; its id, or None if it was stored before."""
@@ -83,8 +87,12 @@ class AlertDesk:
         """The digest: lots expiring in the next DIGEST_DAYS days, where they are."""
         until = day + timedelta(days=DIGEST_DAYS - 1)  # seven days, today the first
         lots = to_data(self.service.genealogy.expiring(day, until)).get("lots", [])
+        standing = _open_by_severity(self.url)
         if not lots:
-            return f"*Daily digest {day.isoformat()}:* no lot expires by {until.isoformat()}."
+            return (
+                f"*Daily digest {day.isoformat()}:* no lot expires by {until.isoformat()}."
+                + standing
+            )
         lines = [
             f"• {code(lot['lot'])} {lot['item']}, expires {lot['expires_on']}"
             + (f", {lot['on_hand']} on hand at {lot['location']}" if lot.get("on_hand") else "")
@@ -94,4 +102,25 @@ class AlertDesk:
             lines.append(f"…and {len(lots) - 20} more")
         count = f"{len(lots)} lot{'s' if len(lots) != 1 else ''}"
         head = f"*Daily digest {day.isoformat()}: {count} expire by {until.isoformat()}.*"
-        return "\n".join([head, *lines])
+        return "\n".join([head, *lines]) + standing
+
+
+def _open_by_severity(url: str) -> str:
+    """The digest's second part: open and snoozed alerts, grouped by severity."""
+    alerts = open_alerts(url, states=("open", "snoozed", "acknowledged"))
+    if not alerts:
+        return "\nNo alert is open."
+    groups: dict[str, list[dict[str, Any]]] = {"critical": [], "warning": [], "info": []}
+    for alert in alerts:
+        groups.setdefault(severity(alert["kind"], alert["detail"]), []).append(alert)
+    lines = ["", f"*Alerts still open ({len(alerts)}):*"]
+    for level, members in groups.items():
+        if not members:
+            continue
+        lines.append(f"_{level.capitalize()} ({len(members)})_")
+        for alert in members[:5]:
+            state = "" if alert["state"] == "open" else f" [{alert['state']}]"
+            lines.append(f"• #{alert['id']}{state} {alert['message'][:150]}")
+        if len(members) > 5:
+            lines.append(f"…and {len(members) - 5} more")
+    return "\n".join(lines)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -38,6 +38,7 @@ from intents.text import LISTS, WINDOWED, Gazetteer, clarifying_question, parse
 from storage import load_genealogy
 from storage.actions import (
     ACTIONS,
+    ALERT_ACTIONS,
     Applied,
     apply_action,
     cancel_action,
@@ -121,6 +122,8 @@ class TraceService:
     admins: Sequence[str] = ()
     conversations: Conversations = field(default_factory=Conversations)
     confirm_for: timedelta = CONFIRM_FOR
+    alert_horizon: int = 7
+    """Events recorded older than this many days are history (TRACEBOT_ALERT_HORIZON)."""
     _names: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -643,7 +646,7 @@ class TraceService:
                         id=int(alert["id"]),
                         kind=str(alert["kind"]),
                         severity=severity(str(alert["kind"]), alert.get("detail")),
-                        state="open",
+                        state=str(alert["state"]),
                         lot=alert["lot"],
                         summary=str(alert["message"]),
                         raised_at=str(alert["created_at"]),
@@ -752,11 +755,10 @@ class TraceService:
         )
 
     def _refusal(self, action: str, caller: Caller | None, query: dict[str, Any]) -> Answer | None:
-        if action == "acknowledge":  # whoever reads the alert channel may close an alert
+        if action in ALERT_ACTIONS:  # whoever reads the alert channel may deal with an alert
             if caller is None:
-                return _answer(
-                    action, query, "Who is acknowledging?", reason="no caller", refused=True
-                )
+                message = f"Who is asking to {action} the alert? Say who you are."
+                return _answer(action, query, message, reason="no caller", refused=True)
             return None
         verb = {"hold": "place holds", "release": "release holds"}.get(action, "start a recall")
         if not self.admins:
@@ -887,18 +889,69 @@ class TraceService:
         with _database(self.database_url):
             expiring = to_data(self.genealogy.expiring(today, today + timedelta(days=days - 1)))
             return {
-                "alerts": open_alerts(self.database_url),
+                "alerts": open_alerts(
+                    self.database_url, states=("open", "snoozed", "acknowledged")
+                ),
                 "expiring": expiring.get("lots", []),
                 "holds": holds_in_place(self.database_url),
                 "days": days,
             }
 
-    def open_alerts(self) -> list[dict[str, Any]]:
-        """Alerts not yet acknowledged, newest first."""
+    def open_alerts(self, *, states: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Problems still open (or in ``states``), newest first, each with its state and
+        who last changed it."""
         from storage.alerts import open_alerts
 
         with _database(self.database_url):
-            return open_alerts(self.database_url)
+            return open_alerts(self.database_url, states=states)
+
+    def alert_request(
+        self,
+        action: str,
+        alert_id: int,
+        *,
+        caller: Caller | None,
+        conversation: str | None = None,
+        until: datetime | None = None,
+        note: str | None = None,
+        now: datetime | None = None,
+    ) -> Answer:
+        """Ask to acknowledge, snooze (``until``, naive UTC) or resolve (with ``note``)
+        alert ``alert_id``; the answer carries the confirmation, nothing changes yet."""
+        from storage.outbox import get_alert
+
+        query: dict[str, Any] = {"intent": action, "lots": [], "alert": alert_id}
+        if action not in ALERT_ACTIONS:
+            raise ValueError(f"unknown alert change {action!r}")
+        with _database(self.database_url):
+            alert = get_alert(self.database_url, alert_id)
+        if alert is None:
+            return _answer(action, query, f"There is no alert #{alert_id}.", reason="no such alert")
+        if alert.status == "resolved":
+            message = f"Alert #{alert_id} is resolved already; nothing to change."
+            return _answer(action, query, message, reason="resolved already")
+        detail: dict[str, Any] = {"alert": alert_id}
+        short = (
+            alert.message
+            if len(alert.message) <= 100
+            else alert.message[:100].rsplit(" ", 1)[0] + " …"
+        )
+        label = f"alert #{alert_id} ({short})"
+        if action == "snooze":
+            moment = now or datetime.now(UTC).replace(tzinfo=None)
+            if until is None or until <= moment:
+                message = "Snooze until when? Give a time in the future."
+                return _answer(action, query, message, reason="no snooze time")
+            detail["until"] = until.isoformat(timespec="minutes")
+            label += f" until {until.strftime('%Y-%m-%d %H:%M')} UTC"
+        if action == "resolve":
+            if not (note or "").strip():
+                message = "Resolve with what note? Say what was done (retested, disposed of …)."
+                return _answer(action, query, message, reason="no note")
+            detail["note"] = " ".join(str(note).split())[:500]
+        return self.request(
+            action, caller=caller, conversation=conversation, detail=detail, label=label
+        )
 
     def outbox(self) -> AlertDesk:
         """The stored alerts on their way to the alert channel."""
@@ -925,7 +978,9 @@ class TraceService:
         from storage.importers.events import record_events
 
         with _database(self.database_url):
-            return record_events(self.database_url, events, actor=caller.key)
+            return record_events(
+                self.database_url, events, actor=caller.key, horizon=self.alert_horizon
+            )
 
     def capture(self, document: dict[str, Any], *, caller: Caller) -> ImportReport:
         """Load an EPCIS 2.0 document, all or nothing.
@@ -936,7 +991,13 @@ class TraceService:
         from storage.importers.epcis import import_epcis
 
         with _database(self.database_url):
-            return import_epcis(self.database_url, document, source="capture", actor=caller.key)
+            return import_epcis(
+                self.database_url,
+                document,
+                source="capture",
+                actor=caller.key,
+                horizon=self.alert_horizon,
+            )
 
     @staticmethod
     def check(database_url: str) -> str | None:
@@ -1093,7 +1154,8 @@ def _question(
             f"Say yes to confirm starting a recall of lot {spoken}.",
         )
     subject = label or "this alert"
-    return f"Acknowledge {subject}?{how}", f"Say yes to confirm acknowledging {subject}."
+    verb = {"snooze": "Snooze", "resolve": "Resolve"}.get(action, "Acknowledge")
+    return f"{verb} {subject}?{how}", f"Say yes to confirm: {verb.lower()} {subject}."
 
 
 def _unchanged(
@@ -1167,25 +1229,33 @@ def _outcome(applied: Applied, caller: Caller | None) -> Answer:
             "Recall started.",
             {"lots": lots, "status": "recall_started", "audit_id": applied.audit_id},
         )
-    acknowledged = bool(applied.extra.get("acknowledged"))
     alert = applied.extra.get("alert")
-    text = (
-        f"Alert #{alert} acknowledged{audit}."
-        if acknowledged
-        else f"Alert #{alert} was not open; nothing changed."
-    )
-    return Answer(
-        action,
-        query,
-        True,
-        text,
-        text,
-        {
-            "alert": alert,
-            "status": "acknowledged" if acknowledged else "unchanged",
-            "audit_id": applied.audit_id,
-        },
-    )
+    state = str(applied.extra.get("state"))
+    detail = pending.detail
+    if applied.extra.get("changed"):
+        text = f"Alert #{alert} {state}{audit}."
+        if action == "snooze":
+            text = f"Alert #{alert} snoozed until {str(detail.get('until')).replace('T', ' ')} UTC{audit}."
+        if action == "resolve":
+            text = f"Alert #{alert} resolved{audit}: {detail.get('note')}"
+    else:
+        was = applied.extra.get("was")
+        text = (
+            f"There is no alert #{alert}; nothing changed."
+            if was is None
+            else f"Alert #{alert} was {was} already; nothing changed."
+        )
+    outcome: dict[str, Any] = {
+        "alert": alert,
+        "status": state if applied.extra.get("changed") else "unchanged",
+        "audit_id": applied.audit_id,
+        "by": who,
+    }
+    if action == "snooze":
+        outcome["until"] = detail.get("until")
+    if action == "resolve":
+        outcome["note"] = detail.get("note")
+    return Answer(action, query, True, text, text, outcome)
 
 
 @contextmanager

@@ -8,6 +8,10 @@ may have reached Slack (the process died before recording it), the sender first
 looks for a message carrying that alert's metadata in the channel, so a retry
 never posts it twice.
 
+Each top-level post goes to the channel its severity and site route it to
+(TRACEBOT_ALERT_ROUTES, else TRACEBOT_ALERT_CHANNEL); a critical one mentions
+TRACEBOT_ALERT_MENTION. A consequence goes into its problem's thread, wherever that is.
+
 The digest is an alert too (kind ``digest``, one key per day), so it is posted
 once a day across restarts, through the same path.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -28,8 +33,9 @@ from bot.service import TraceService
 from bot.service.alerts import DIGEST_DAYS, AlertDesk, OutgoingAlert
 from bot.settings import Settings
 from bot.slack.blocks import alert_blocks
+from trace_engine.rules import severity
 
-__all__ = ["DIGEST_DAYS", "AlertSender", "parse_digest_time"]
+__all__ = ["DIGEST_DAYS", "AlertSender", "Routes", "mention_markup", "parse_digest_time"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,83 @@ def parse_digest_time(value: str) -> time | None:
     return time(int(hours), int(minutes or 0))
 
 
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Which channel an alert goes to, by severity and site (TRACEBOT_ALERT_ROUTES).
+
+    Example:
+        >>> routes = Routes.parse("critical=C1, site:Riverside cold store=C2, digest=C3", "C0")
+        >>> routes.channel("critical", None), routes.channel("warning", "riverside COLD store")
+        ('C1', 'C2')
+        >>> routes.channel("info", "Hillside"), routes.channel("info", None, digest=True)
+        ('C0', 'C3')
+    """
+
+    default: str | None
+    table: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str, default: str | None) -> Routes:
+        """Read ``KEY=CHANNEL`` pairs; KEY is a severity, ``digest``, ``site:NAME`` or
+        ``site:NAME/SEVERITY``. A malformed pair is a ValueError naming it."""
+        table: dict[tuple[str | None, str | None], str] = {}
+        for pair in (part.strip() for part in text.split(",")):
+            if not pair:
+                continue
+            key, equals, channel = (piece.strip() for piece in pair.rpartition("="))
+            if not equals or not key or not channel:
+                raise ValueError(f"TRACEBOT_ALERT_ROUTES: {pair!r} is not KEY=CHANNEL")
+            site: str | None = None
+            level: str | None = key.lower()
+            if key.lower().startswith("site:"):
+                site, _, rest = key[5:].partition("/")
+                site = " ".join(site.split()).lower()
+                level = rest.strip().lower() or None
+                if not site:
+                    raise ValueError(f"TRACEBOT_ALERT_ROUTES: {pair!r} names no site")
+            if level is not None and level not in (*SEVERITIES, "digest"):
+                raise ValueError(
+                    f"TRACEBOT_ALERT_ROUTES: {pair!r}: {level!r} is none of critical, "
+                    "warning, info, digest or site:NAME"
+                )
+            table[(site, level)] = channel
+        return cls(default, table)
+
+    def channel(self, level: str, site: str | None, *, digest: bool = False) -> str | None:
+        """The channel for an alert of ``level`` on a lot at ``site``; None if none."""
+        place = " ".join(site.split()).lower() if site else None
+        keys: list[tuple[str | None, str | None]] = [(None, "digest")] if digest else []
+        if place:
+            keys += [(place, level), (place, None)]
+        keys.append((None, level))
+        for key in keys:
+            if key in self.table:
+                return self.table[key]
+        return self.default
+
+    def complete(self) -> bool:
+        """Every severity has somewhere to go."""
+        return all(self.channel(level, None) for level in SEVERITIES)
+
+
+def mention_markup(who: str | None) -> str:
+    """How a critical alert calls people: a user group id, ``here`` or ``channel``.
+
+    Example:
+        >>> mention_markup("S0QA"), mention_markup("here"), mention_markup(None)
+        ('<!subteam^S0QA>', '<!here>', '')
+    """
+    if not who or not who.strip():
+        return ""
+    who = who.strip().lstrip("@!")
+    if who.lower() in ("here", "channel"):
+        return f"<!{who.lower()}>"
+    return f"<!subteam^{who}>"
+
+
 class AlertSender:
     """Delivers due alerts to one channel; ``run`` loops until stopped."""
 
@@ -62,9 +145,15 @@ class AlertSender:
         today: Callable[[], date] = date.today,
         now: Callable[[], datetime] = datetime.now,
     ) -> None:
-        if not settings.alert_channel:
-            raise ValueError("TRACEBOT_ALERT_CHANNEL is not set")
-        self.channel = settings.alert_channel
+        self.routes = Routes.parse(settings.alert_routes, settings.alert_channel)
+        if not self.routes.complete():
+            raise ValueError(
+                "TRACEBOT_ALERT_CHANNEL is not set, and TRACEBOT_ALERT_ROUTES does not "
+                "give a channel for each of critical, warning and info"
+            )
+        self.channel: str = settings.alert_channel or self.routes.channel("info", None) or ""
+        self.mention = mention_markup(settings.alert_mention)
+        self.horizon = settings.alert_horizon
         self.service = service
         self.client = client
         self.poll = poll
@@ -83,7 +172,8 @@ class AlertSender:
         while not stop.is_set():
             try:
                 outbox = await asyncio.to_thread(self.outbox)
-                await asyncio.to_thread(outbox.check_missed)  # at start, then each round
+                await asyncio.to_thread(outbox.check_missed, self.horizon)  # start, each round
+                await asyncio.to_thread(outbox.wake_snoozed)
                 await self.raise_digest()
                 await self.deliver_due()
             except Exception:  # the loop must outlive any one bad round
@@ -111,15 +201,16 @@ class AlertSender:
 
     async def deliver(self, alert: OutgoingAlert, *, tried: bool) -> bool:
         outbox = await asyncio.to_thread(self.outbox)
+        target = self.target(alert)
         try:
-            if tried and (ts := await self._posted_before(alert)) is not None:
+            if tried and (ts := await self._posted_before(alert, target)) is not None:
                 channel, stamp = ts
                 await asyncio.to_thread(outbox.delivered, alert.id, channel=channel, ts=stamp)
                 return True
             metadata = {"event_type": METADATA_TYPE, "event_payload": {"alert_id": alert.id}}
             if alert.thread_ts:  # a consequence of a problem posted before: into its thread
                 response = await self.client.chat_postMessage(
-                    channel=alert.thread_channel or self.channel,
+                    channel=target,
                     thread_ts=alert.thread_ts,
                     text=slack(alert.message),
                     metadata=metadata,
@@ -127,10 +218,15 @@ class AlertSender:
                 )
             else:
                 scope = await asyncio.to_thread(outbox.scope, alert)
+                blocks = alert_blocks(alert, scope)
+                text = slack(alert.message)
+                if self.mention and severity(alert.kind, alert.detail) == "critical":
+                    text = f"{self.mention} {text}"
+                    blocks[0]["text"]["text"] = f"{self.mention} {blocks[0]['text']['text']}"
                 response = await self.client.chat_postMessage(
-                    channel=self.channel,
-                    text=slack(alert.message),
-                    blocks=alert_blocks(alert, scope),
+                    channel=target,
+                    text=text,
+                    blocks=blocks,
                     metadata=metadata,
                     unfurl_links=False,
                 )
@@ -145,16 +241,23 @@ class AlertSender:
         await asyncio.to_thread(
             outbox.delivered,
             alert.id,
-            channel=str(response.get("channel") or self.channel),
+            channel=str(response.get("channel") or target),
             ts=str(response.get("ts")),
         )
         return True
 
-    async def _posted_before(self, alert: OutgoingAlert) -> tuple[str, str] | None:
+    def target(self, alert: OutgoingAlert) -> str:
+        """Where the alert goes: its problem's thread's channel, or its route."""
+        if alert.thread_ts:
+            return alert.thread_channel or self.channel or ""
+        level = severity(alert.kind, alert.detail)
+        found = self.routes.channel(level, alert.site, digest=alert.kind == "digest")
+        return found or self.channel or ""
+
+    async def _posted_before(self, alert: OutgoingAlert, channel: str) -> tuple[str, str] | None:
         """The channel and ts of an earlier post of this alert, if Slack has one."""
         oldest = (alert.created_at - timedelta(minutes=5)).timestamp()
         cursor = None
-        channel = alert.thread_channel or self.channel if alert.thread_ts else self.channel
         for _ in range(10):
             if alert.thread_ts:  # a reply is found in its thread, not in the history
                 page = await self.client.conversations_replies(

@@ -27,7 +27,7 @@ import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +38,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.markup import cell, slack
-from bot.service import Caller, DatabaseUnavailable, TraceService
+from bot.service import ALERT_ACTIONS, Caller, DatabaseUnavailable, TraceService
 from bot.settings import Settings
 from bot.slack.blocks import (
     alert_blocks,
@@ -46,6 +46,7 @@ from bot.slack.blocks import (
     confirm_blocks,
     home_view,
     list_rows,
+    resolve_modal,
 )
 from intents.model import Intent
 from trace_engine import TraceError
@@ -156,6 +157,7 @@ class SlackBot:
         app.event("app_home_opened")(self._on_home)
         app.command("/trace")(self._on_command)
         app.action(re.compile(r"^tb_"))(self._on_action)
+        app.view("tb_resolve")(self._on_resolve)
 
     async def _skip_retries(
         self, body: dict[str, Any], next: Callable[[], Awaitable[Any]], logger: Any
@@ -364,7 +366,13 @@ class SlackBot:
         try:
             if not await self._claim(click):
                 return
-            payload = json.loads(action.get("value") or "{}")
+            chosen = (action.get("selected_option") or {}).get("value")
+            payload = json.loads(chosen or action.get("value") or "{}")
+            if action_id == "tb_alert_resolve":  # a dialog asks for the note first
+                await self._open_resolve(
+                    client, payload, body.get("trigger_id"), channel, thread_ts
+                )
+                return
             await self._act(
                 client,
                 action_id,
@@ -424,7 +432,13 @@ class SlackBot:
             await self._upload_fsma(client, lots, channel, thread_ts)
         elif action_id == "tb_diagram":
             await self._upload_diagram(client, lots, channel, thread_ts)
-        elif action_id in ("tb_hold", "tb_alert_hold", "tb_alert_recall", "tb_alert_ack"):
+        elif action_id in (
+            "tb_hold",
+            "tb_alert_hold",
+            "tb_alert_recall",
+            "tb_alert_ack",
+            "tb_alert_snooze",
+        ):
             await self._ask_to_confirm(client, action_id, payload, caller, channel, thread_ts)
         elif action_id in ("tb_confirm", "tb_cancel"):
             await self._settle(client, action_id, payload, caller, channel, thread_ts, message_ts)
@@ -453,11 +467,18 @@ class SlackBot:
         lots = list(payload.get("lots") or [])
         alert = payload.get("alert")
         if action_id == "tb_alert_ack":
-            found = await self._call("outbox")
-            stored = await asyncio.to_thread(found.get, int(alert or 0))
-            label = f"alert #{alert}" + (f" ({stored.message[:120]})" if stored else "")
             answer = await self._call(
-                "request", "acknowledge", caller=caller, detail={"alert": alert}, label=label
+                "alert_request", "acknowledge", int(alert or 0), caller=caller
+            )
+        elif action_id == "tb_alert_snooze":
+            hours = float(payload.get("hours") or 1)
+            until = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+            answer = await self._call(
+                "alert_request",
+                "snooze",
+                int(alert or 0),
+                caller=caller,
+                until=until + timedelta(hours=hours),
             )
         else:
             action = "recall" if action_id == "tb_alert_recall" else "hold"
@@ -516,26 +537,76 @@ class SlackBot:
         except Exception:  # the change is made: say so in the thread however Slack fails
             log.warning("could not update the confirmation message", exc_info=True)
             await self._post(client, channel, answer, thread_ts=thread_ts)
-        if answer.intent == "acknowledge" and answer.data.get("status") == "acknowledged":
+        if answer.intent in ALERT_ACTIONS and answer.data.get("status") != "unchanged":
             try:
-                await self._mark_acknowledged(client, int(answer.data["alert"]), caller.id)
+                await self._mark_state(client, int(answer.data["alert"]))
             except Exception:
-                log.warning(
-                    "could not mark alert %s acknowledged", answer.data["alert"], exc_info=True
-                )
+                log.warning("could not update alert %s", answer.data["alert"], exc_info=True)
 
-    async def _mark_acknowledged(self, client: AsyncWebClient, alert_id: int, user: str) -> None:
-        """The alert's own message says who acknowledged it and loses its buttons."""
+    async def _mark_state(self, client: AsyncWebClient, alert_id: int) -> None:
+        """The alert's own message says what became of it and by whom; a resolved one
+        loses its buttons."""
         outbox = await self._call("outbox")
         alert = await asyncio.to_thread(outbox.get, alert_id)
         if alert is None or not alert.channel or not alert.message_ts:
             return
+        scope = await asyncio.to_thread(outbox.scope, alert)
         await client.chat_update(
             channel=alert.channel,
             ts=alert.message_ts,
             text=slack(alert.message),
-            blocks=alert_blocks(alert, None, acknowledged_by=user),
+            blocks=alert_blocks(alert, scope),
         )
+
+    async def _open_resolve(
+        self,
+        client: AsyncWebClient,
+        payload: dict[str, Any],
+        trigger_id: str | None,
+        channel: str | None,
+        thread_ts: str | None,
+    ) -> None:
+        """Resolve asks for a note in a dialog; its Resolve button asks to confirm."""
+        alert_id = int(payload.get("alert") or 0)
+        outbox = await self._call("outbox")
+        alert = await asyncio.to_thread(outbox.get, alert_id)
+        if alert is None or not trigger_id:
+            return
+        view = resolve_modal(alert_id, alert.message, channel=channel or "", thread_ts=thread_ts)
+        await client.views_open(trigger_id=trigger_id, view=view)
+
+    async def _on_resolve(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The note was given: the change is asked in the alert's thread, to confirm."""
+        view = body.get("view") or {}
+        state = (view.get("state") or {}).get("values") or {}
+        note = str(((state.get("note") or {}).get("note") or {}).get("value") or "").strip()
+        if not note:
+            await ack(response_action="errors", errors={"note": "Say what was done."})
+            return
+        await ack()
+        user = (body.get("user") or {}).get("id")
+        meta = json.loads(view.get("private_metadata") or "{}")
+        channel, thread_ts = meta.get("channel"), meta.get("thread")
+        try:
+            if not await self._claim(f"resolve:{user}:{view.get('id')}:{view.get('hash')}"):
+                return
+            answer = await self._call(
+                "alert_request",
+                "resolve",
+                int(meta.get("alert") or 0),
+                caller=_caller(user),
+                note=note,
+            )
+            if channel:
+                await self._post(client, channel, answer, thread_ts=thread_ts)
+        except Exception as err:
+            log.exception("resolving alert %s failed", meta.get("alert"))
+            if channel:
+                await client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, text=slack(_failure(err).text)
+                )
 
     # --- files ----------------------------------------------------------------------------
 

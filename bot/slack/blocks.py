@@ -7,6 +7,7 @@ Every button carries what it needs in its ``value`` (JSON, well under Slack's
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,11 +19,14 @@ from trace_engine.rules import severity
 __all__ = [
     "LIST_ROWS",
     "alert_blocks",
+    "alert_state_line",
     "answer_blocks",
     "confirm_blocks",
     "home_view",
     "list_rows",
+    "resolve_modal",
     "value",
+    "who",
 ]
 
 LIST_ROWS = 8
@@ -286,10 +290,39 @@ def confirm_blocks(text: str, token: str) -> list[dict[str, Any]]:
     ]
 
 
-def alert_blocks(
-    alert: Any, scope: dict[str, Any] | None, *, acknowledged_by: str | None = None
-) -> list[dict[str, Any]]:
-    """An alert: what happened, the downstream scope, and what to do about it."""
+SNOOZES = ((1, "for 1 hour"), (4, "for 4 hours"), (24, "for 24 hours"), (168, "for a week"))
+"""The snooze choices an alert's message offers, in hours."""
+
+
+def who(key: str | None) -> str:
+    """A person as the alert's message shows them: a Slack mention for a Slack user.
+
+    Example:
+        >>> who("slack:U0ALICE"), who("cli:maria <qa>")
+        ('<@U0ALICE>', 'cli:maria &lt;qa&gt;')
+    """
+    if key and key.startswith("slack:") and re.fullmatch(r"[A-Z0-9]+", key[6:]):
+        return f"<@{key[6:]}>"
+    return slack(key or "someone")
+
+
+def alert_state_line(alert: Any) -> str | None:
+    """What became of an alert, for its message: None while it is open."""
+    status = getattr(alert, "status", "open")
+    by = who(getattr(alert, "state_by", None) or getattr(alert, "acknowledged_by", None))
+    if status == "acknowledged":
+        return f"Acknowledged by {by}"
+    if status == "snoozed" and getattr(alert, "snoozed_until", None):
+        return f"Snoozed by {by} until {alert.snoozed_until:%Y-%m-%d %H:%M} UTC"
+    if status == "resolved":
+        note = getattr(alert, "note", None)
+        return f"Resolved by {by}" + (f": {slack(note)}" if note else "")
+    return None
+
+
+def alert_blocks(alert: Any, scope: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """An alert: what happened, the downstream scope, what became of it (acknowledged,
+    snoozed, resolved, and by whom) and what to do about it."""
     level = severity(alert.kind, alert.detail)
     icon = {"critical": ":rotating_light:", "warning": ":warning:"}.get(
         level, ":information_source:"
@@ -327,25 +360,70 @@ def alert_blocks(
         if more > 0:
             lines.append(f"…and {more} more")
         blocks.append(_section("*On hand:*\n" + slack("\n".join(lines))))
-    if acknowledged_by:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"Acknowledged by <@{acknowledged_by}>"}],
-            }
-        )
-    elif alert.kind != "digest":
+    state = alert_state_line(alert)
+    if state:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": state}]})
+    status = getattr(alert, "status", "open")
+    if alert.kind != "digest" and status not in ("resolved", "history"):
         lots = [alert.lot] if alert.lot else []
         payload = value(alert=alert.id, lots=lots)
-        buttons = []
+        buttons: list[dict[str, Any]] = []
         if lots:
             buttons += [
                 _button("Hold lot and downstream", "tb_alert_hold", payload, style="danger"),
                 _button("Start recall checklist", "tb_alert_recall", payload),
             ]
-        buttons.append(_button("Acknowledge", "tb_alert_ack", payload, style="primary"))
+        if status != "acknowledged":
+            buttons.append(_button("Acknowledge", "tb_alert_ack", payload, style="primary"))
+        buttons.append(
+            {
+                "type": "static_select",
+                "action_id": "tb_alert_snooze",
+                "placeholder": {"type": "plain_text", "text": "Snooze"},
+                "options": [
+                    {
+                        "text": {"type": "plain_text", "text": f"Snooze {words}"},
+                        "value": value(alert=alert.id, hours=hours),
+                    }
+                    for hours, words in SNOOZES
+                ],
+            }
+        )
+        buttons.append(_button("Resolve…", "tb_alert_resolve", payload))
         blocks.append({"type": "actions", "elements": buttons})
     return blocks
+
+
+def resolve_modal(
+    alert_id: int, message: str, *, channel: str, thread_ts: str | None
+) -> dict[str, Any]:
+    """The dialog that asks for the note an alert is resolved with."""
+    return {
+        "type": "modal",
+        "callback_id": "tb_resolve",
+        "private_metadata": value(alert=alert_id, channel=channel, thread=thread_ts),
+        "title": {"type": "plain_text", "text": "Resolve alert"},
+        "submit": {"type": "plain_text", "text": "Resolve"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _section(f"*Alert #{alert_id}:* {slack(message)[:2800]}"),
+            {
+                "type": "input",
+                "block_id": "note",
+                "label": {"type": "plain_text", "text": "What was done"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "note",
+                    "multiline": True,
+                    "max_length": 500,
+                    "placeholder": {
+                        "type": "plain_text",
+                        "text": "Retested: pass; lot disposed of; supplier informed …",
+                    },
+                },
+            },
+        ],
+    }
 
 
 def home_view(
@@ -367,7 +445,15 @@ def home_view(
     blocks: list[dict[str, Any]] = []
     blocks += listing(
         f"Open alerts ({len(alerts)})",
-        [f"{a['message']}" for a in alerts],
+        [
+            f"#{a['id']} ({severity(a['kind'], a.get('detail'))}) {a['message']}"
+            + (
+                f" [{a['state']} by {who(a.get('state_by'))}]"
+                if a.get("state") not in (None, "open")
+                else ""
+            )
+            for a in alerts
+        ],
         "No open alerts.",
     )
     blocks.append({"type": "divider"})

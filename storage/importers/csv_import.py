@@ -1135,6 +1135,7 @@ def import_rows(
     actor: str,
     reason: str,
     also: Callable[[Connection], None] | None = None,
+    horizon: int = HORIZON_DAYS,
 ) -> ImportReport:
     """Load rows shaped like the CSV files' (by file name) in ONE transaction.
 
@@ -1187,7 +1188,7 @@ def import_rows(
     missed = missed_checks(url)
     touched = report.touched
     if touched is None or touched:
-        report.alerts = check_rules(url, touched)
+        report.alerts = check_rules(url, touched, horizon=horizon)
     if missed is not None:
         checked_up_to(url, missed)
     return report

@@ -1232,7 +1232,12 @@ def _stored_container(url: str, sscc: str) -> list[_Line | str]:
 
 
 def import_epcis(
-    url: str, document: dict[str, Any], *, source: str = "document", actor: str = "cli"
+    url: str,
+    document: dict[str, Any],
+    *,
+    source: str = "document",
+    actor: str = "cli",
+    horizon: int = 7,
 ) -> ImportReport:
     """Load an EPCIS document; all or nothing.
 
@@ -1329,6 +1334,7 @@ def import_epcis(
         actor=actor,
         reason=f"EPCIS import of {source}",
         also=record_events,
+        horizon=horizon,
     )
     report.events = len(fresh)
     report.skipped_events = len(events) - len(fresh)

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from storage.alerts import HORIZON_DAYS
 from storage.importers.csv_import import (
     RowError,
     import_rows,
@@ -172,7 +173,9 @@ def _order(rejection: Rejection) -> int:
     return int(found[1]) if found else -1
 
 
-def record_events(url: str, events: Sequence[Any], *, actor: str) -> ImportReport:
+def record_events(
+    url: str, events: Sequence[Any], *, actor: str, horizon: int = HORIZON_DAYS
+) -> ImportReport:
     """Load ``events`` (decoded JSON) all or nothing.
 
     Returns:
@@ -216,6 +219,7 @@ def record_events(url: str, events: Sequence[Any], *, actor: str) -> ImportRepor
             actor=actor,
             reason="recorded through POST /api/events",
             also=release,
+            horizon=horizon,
         )
     except _Rejected:  # the transaction rolled back: nothing was written
         report = ImportReport()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import struct
@@ -345,3 +346,59 @@ def test_cli_listen_to_a_wav_header_with_an_impossible_rate_says_so(
         f"tracebot: {recording}: The WAV header gives a sample rate of 0 Hz; "
         "send 4,000 to 192,000 Hz."
     )
+
+
+def test_alerts_are_acknowledged_snoozed_and_resolved_from_the_command_line(
+    sqlite_url: str,
+) -> None:
+    demo(sqlite_url)
+    [first, *_] = json.loads(tracebot("--db", sqlite_url, "alerts", "--json").stdout)
+    alert = str(first["id"])
+
+    unconfirmed = tracebot("--db", sqlite_url, "alerts", "--ack", alert, "--user", "maria")
+    assert unconfirmed.returncode == 1 and "add --yes" in unconfirmed.stderr
+    bad = tracebot("--db", sqlite_url, "alerts", "--snooze", alert, "--until", "soonish")
+    assert bad.returncode == 1 and "--until 'soonish'" in bad.stderr
+    snoozed = tracebot(
+        "--db", sqlite_url, "alerts", "--snooze", alert, "--until", "4h", "--user", "maria", "--yes"
+    )
+    assert snoozed.returncode == 0 and f"Alert #{alert} snoozed until" in snoozed.stdout
+    assert alert not in {
+        str(a["id"]) for a in json.loads(tracebot("--db", sqlite_url, "alerts", "--json").stdout)
+    }
+    listed = tracebot("--db", sqlite_url, "alerts", "--all").stdout
+    assert f"#{alert} " in listed and "[snoozed by cli:maria until" in listed
+
+    resolved = tracebot(
+        "--db",
+        sqlite_url,
+        "alerts",
+        "--resolve",
+        alert,
+        "--note",
+        "Retested: pass",
+        "--yes",
+        "--json",
+    )
+    assert json.loads(resolved.stdout)["data"] | {"audit_id": 0} == {
+        "alert": int(alert),
+        "status": "resolved",
+        "audit_id": 0,
+        "by": f"cli:{getpass.getuser()}",
+        "note": "Retested: pass",
+    }
+    [shown] = [
+        a
+        for a in json.loads(tracebot("--db", sqlite_url, "alerts", "--all", "--json").stdout)
+        if str(a["id"]) == alert
+    ]
+    assert (shown["state"], shown["note"]) == ("resolved", "Retested: pass")
+    with make_engine(sqlite_url).connect() as connection:
+        actions = (
+            connection.execute(
+                text("select action from audit_log where entity = 'alert' order by id")
+            )
+            .scalars()
+            .all()
+        )
+    assert actions == ["snooze", "resolve"]

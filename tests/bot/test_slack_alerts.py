@@ -165,3 +165,64 @@ def test_a_failed_check_of_a_shipped_lot_posts_once_and_later_shipments_go_to_it
 
     [reply] = [c.params for c in stub.of("chat.postMessage")]
     assert reply["thread_ts"] == first and "BOL-LATE" in reply["text"]
+
+
+def routed_sender(url: str, stub: SlackStub, routes: str, **more: object) -> AlertSender:
+    settings = load_settings(
+        database_url=url,
+        slack_bot_token=TOKEN,
+        slack_signing_secret="s",
+        slack_api_url=stub.api_url,
+        alert_routes=routes,
+        alert_retry_seconds=0.01,
+        digest_time="off",
+        **more,
+    )
+    return AlertSender(settings, service_factory(settings), slack_client(settings))
+
+
+def test_alerts_go_where_their_severity_and_site_route_them_and_critical_ones_mention(
+    sqlite_url: str, stub: SlackStub
+) -> None:
+    load_demo(sqlite_url, anchor=date(2026, 11, 25))
+    with make_engine(sqlite_url).connect() as connection:
+        hillside = connection.execute(
+            text(
+                "select lot.id from lot join party on party.id = lot.site_id "
+                "where party.name = 'Hillside main plant' and lot.lot_code = 'L-2024-0113'"
+            )
+        ).scalar_one()
+    raise_alert(
+        sqlite_url,
+        AlertDraft(
+            "test:listeria:L-2024-0113",
+            "qc_failed",
+            hillside,
+            "QC failed on lot L-2024-0113: Listeria detected",
+            detail={"test": "Listeria monocytogenes"},
+        ),
+    )
+    routes = "critical=C0CRIT, warning=C0WARN, info=C0INFO, site:riverside COLD store=C0RIV"
+
+    asyncio.run(routed_sender(sqlite_url, stub, routes, alert_mention="S0QA").deliver_due())
+
+    where = {
+        c.params["text"].split(":")[0][:40]: c.params["channel"]
+        for c in stub.of("chat.postMessage")
+    }
+    posts = {c.params["channel"]: c.params for c in stub.of("chat.postMessage")}
+    assert sorted(posts) == ["C0CRIT", "C0RIV", "C0WARN"], where
+    assert posts["C0CRIT"]["text"].startswith("<!subteam^S0QA> QC failed on lot L-2024-0113")
+    assert "5133" in posts["C0RIV"]["text"]  # a Riverside lot goes to the site's channel
+    assert "5120" in posts["C0WARN"]["text"] and "subteam" not in posts["C0WARN"]["text"]
+
+
+def test_routes_that_leave_a_severity_nowhere_or_do_not_parse_are_refused(
+    sqlite_url: str, stub: SlackStub
+) -> None:
+    with pytest.raises(ValueError, match="critical, warning and info"):
+        routed_sender(sqlite_url, stub, "critical=C0CRIT")
+    with pytest.raises(ValueError, match="'urgent' is none of"):
+        routed_sender(sqlite_url, stub, "urgent=C0X, info=C0I")
+    with pytest.raises(ValueError, match="is not KEY=CHANNEL"):
+        routed_sender(sqlite_url, stub, "C0X")

@@ -179,6 +179,8 @@ class SlackStub:
                 "ok": True,
                 "file": self.add_file(name, self.files[name][1], self.files[name][0]),
             }
+        if method == "views.open":
+            return 200, {"ok": True, "view": {"id": f"V{self._next_ts()[-4:]}", "hash": "h1"}}
         if method in ("chat.update", "chat.postEphemeral", "views.publish"):
             return 200, {"ok": True, "ts": params.get("ts") or self._next_ts()}
         return 200, {"ok": False, "error": "unknown_method"}

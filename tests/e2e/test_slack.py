@@ -166,7 +166,44 @@ def buttons_of(call: Call) -> dict[str, dict[str, Any]]:
         for block in call.params.get("blocks") or []
         if block["type"] == "actions"
         for element in block["elements"]
+        if "value" in element
     }
+
+
+def choices_of(call: Call, action_id: str) -> list[dict[str, Any]]:
+    """The option values of a posted message's select menu."""
+    return [
+        json.loads(option["value"])
+        for block in call.params.get("blocks") or []
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+        for option in element["options"]
+    ]
+
+
+def choose_body(action_id: str, choice: dict[str, Any], *, user: str, channel: str, ts: str) -> str:
+    """A pick in a message's select menu, as Slack sends it."""
+    body = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower()},
+        "team": {"id": "T0001"},
+        "api_app_id": "A0001",
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+        "channel": {"id": channel},
+        "message": {"ts": ts, "thread_ts": ts, "text": "", "type": "message"},
+        "trigger_id": "1.2.4",
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": action_id,
+                "block_id": "b1",
+                "selected_option": {"value": json.dumps(choice)},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(body)})
 
 
 def audit_count(url: str, action: str) -> int:
@@ -472,7 +509,13 @@ def test_a_qc_failure_raises_exactly_one_alert(server: str, stub: SlackStub) -> 
         f["text"] for b in alert.params["blocks"] if "fields" in b for f in b["fields"]
     )
     assert "31 ppb" in fields and "Priya N." in fields and "Customers" in fields
-    assert action_ids(alert) == ["tb_alert_hold", "tb_alert_recall", "tb_alert_ack"]
+    assert action_ids(alert) == [
+        "tb_alert_hold",
+        "tb_alert_recall",
+        "tb_alert_ack",
+        "tb_alert_snooze",
+        "tb_alert_resolve",
+    ]
 
     again = httpx.post(
         f"{server}/api/events", json=qc_failure("4471", "aflatoxin"), headers={"X-API-Key": API_KEY}
@@ -832,6 +875,106 @@ def test_alert_buttons_hold_downstream_recall_and_acknowledge(
     assert tuple(status) == ("acknowledged", "slack:U0ALICE")
     assert on_hold == len(set(held))
     assert held_update.params["text"].startswith("*Lots ")
+
+
+def test_alert_snoozed_and_resolved_from_its_message(
+    server: str, stub: SlackStub, plant: str
+) -> None:
+    httpx.post(
+        f"{server}/api/events",
+        json=qc_failure("ALM-5531", "salmonella"),
+        headers={"X-API-Key": API_KEY},
+    )
+    [alert] = stub.wait_for("chat.postMessage", where=alerts_about("ALM-5531", "salmonella"))
+    alert_id = buttons_of(alert)["tb_alert_ack"]["alert"]
+    ts = next(m["ts"] for m in stub.history[ALERTS] if m["text"] == alert.params["text"])
+    choices = choices_of(alert, "tb_alert_snooze")
+    assert [c["hours"] for c in choices] == [1, 4, 24, 168]
+
+    post_signed(
+        server, choose_body("tb_alert_snooze", choices[1], user="U0BOB", channel=ALERTS, ts=ts)
+    )
+    [question] = stub.wait_for(
+        "chat.postMessage",
+        where=lambda c: str(c.params.get("text", "")).startswith(f"Snooze alert #{alert_id}"),
+    )
+    click(
+        server,
+        "tb_confirm",
+        buttons_of(question)["tb_confirm"],
+        user="U0BOB",
+        channel=ALERTS,
+        ts=ts,
+    )
+    [snoozed] = stub.wait_for(
+        "chat.update",
+        where=lambda c: "Snoozed by <@U0BOB> until" in json.dumps(c.params.get("blocks")),
+    )
+    assert snoozed.params["ts"] == ts
+
+    resolve = buttons_of(alert)["tb_alert_resolve"]
+    click(server, "tb_alert_resolve", resolve, user="U0BOB", channel=ALERTS, ts=ts)
+    [opened] = stub.wait_for("views.open")
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == "tb_resolve"
+
+    def submission(note: str) -> str:
+        payload = {
+            "type": "view_submission",
+            "user": {"id": "U0BOB", "username": "u0bob"},
+            "team": {"id": "T0001"},
+            "api_app_id": "A0001",
+            "trigger_id": "1.2.5",
+            "view": {
+                "id": "V0001",
+                "type": "modal",
+                "hash": f"h-{note}",
+                "callback_id": "tb_resolve",
+                "private_metadata": view["private_metadata"],
+                "state": {
+                    "values": {"note": {"note": {"type": "plain_text_input", "value": note}}}
+                },
+            },
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    empty = post_signed(server, submission(" "))
+    assert empty.json()["response_action"] == "errors"  # the dialog asks for the note
+    post_signed(server, submission("Retested <@U0ADMIN>: pass"))
+    [question] = stub.wait_for(
+        "chat.postMessage",
+        where=lambda c: str(c.params.get("text", "")).startswith(f"Resolve alert #{alert_id}"),
+    )
+    click(
+        server,
+        "tb_confirm",
+        buttons_of(question)["tb_confirm"],
+        user="U0BOB",
+        channel=ALERTS,
+        ts=ts,
+    )
+    [resolved] = stub.wait_for(
+        "chat.update", where=lambda c: "Resolved by <@U0BOB>" in json.dumps(c.params.get("blocks"))
+    )
+    assert "&lt;@U0ADMIN&gt;" in json.dumps(resolved.params["blocks"])  # the note is escaped
+    assert "tb_alert_ack" not in action_ids(resolved)  # a resolved alert has no buttons
+    with make_engine(plant).connect() as connection:
+        row = connection.execute(
+            text("select status, state_by, note from alert where id = :id"), {"id": alert_id}
+        ).one()
+        actions = (
+            connection.execute(
+                text(
+                    "select action from audit_log where entity = 'alert' and entity_key = :k order by id"
+                ),
+                {"k": str(alert_id)},
+            )
+            .scalars()
+            .all()
+        )
+    assert tuple(row) == ("resolved", "slack:U0BOB", "Retested <@U0ADMIN>: pass")
+    assert actions == ["snooze", "resolve"]
 
 
 def test_events_are_all_or_nothing(server: str, stub: SlackStub, plant: str) -> None:
