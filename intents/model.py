@@ -68,6 +68,8 @@ class Intent:
     """The raw score ``confidence`` was calibrated from (intents.calibration)."""
     doubt: str | None = field(default=None, compare=False)
     """What to ask back when a stated date could not be read for sure (not guessed)."""
+    label: Any = field(default=None, compare=False)
+    """The GS1 label typed as text (an ``intents.barcode.Label``): a label lookup."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,4 +81,4 @@ class Intent:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "confidence": round(self.confidence, 2),
-        }
+        } | ({"label": self.label.fields()} if self.label is not None else {})

@@ -47,6 +47,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex
 
+from intents.barcode import Label, read_text
 from intents.calibration import calibrated
 from intents.classifier import classifier, features
 from intents.dates import MONTHS, WEEKDAYS, read_window
@@ -775,6 +776,9 @@ class Parser:
         words that could be one.
         """
         cleaned = _clean(text)
+        label = read_text(text) or read_text(cleaned)
+        if label is not None:
+            return _label_lookup(label)
         with self._lock:  # spaCy's Vocab is shared by the pipeline and all parsers
             doc = self.nlp(cleaned)
             scores = self._scores(doc)
@@ -1207,6 +1211,13 @@ def _expiring_item(said: str) -> str | None:
     if not words or any(word in _NOT_ITEMS for word in words):
         return None
     return " ".join(words)
+
+
+def _label_lookup(label: Label) -> Intent:
+    """A label typed as text ("(01)00614141000036(10)4471"): a lookup of what it names,
+    the lot (or, for an SSCC alone, where the pallet went)."""
+    intent = "trace_forward" if label.sscc and not label.lots else "lot_info"
+    return Intent(intent, lots=label.lots[:1], confidence=calibrated(0.97), score=0.97, label=label)
 
 
 def _unknown(score: float) -> Intent:

@@ -32,7 +32,7 @@ from bot.render.speech import render_speech, spell
 from bot.render.text import HELP, render_text, window_words
 from bot.service.caller import Caller
 from bot.service.conversation import NO, YES, Ambiguity, Conversations
-from bot.service.scan import ScanResult, scan
+from bot.service.scan import ScanResult, lookup, scan
 from intents.model import LOT_INTENTS, Intent
 from intents.text import LISTS, WINDOWED, Gazetteer, clarifying_question, parse
 from storage import load_genealogy
@@ -263,6 +263,9 @@ class TraceService:
                 return replied
         text, named_sku = self._strip_skus(text)
         intent = self.parse(text, today=today, conversation=conversation)
+        if intent.label is not None:  # label text typed or said: looked up as a scan is
+            self.conversations.remember(conversation, intent)
+            return lookup(self, intent.label, today=today, query=intent.as_dict())
         question = clarifying_question(intent)
         if question is not None:
             options = [intent.intent, *(name for name, _ in intent.alternatives[:1])]
