@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot.http import ask, labels, lots
+from bot.http import alerts, ask, labels, lots
 from bot.http.deps import service_factory
 from bot.http.errors import install
 from bot.http.limits import BodyLimit, body_limits
@@ -110,6 +110,7 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> FastAPI:
     app.add_middleware(BodyLimit, limits=body_limits(settings))
     install(app)
     app.include_router(ask.router)
+    app.include_router(alerts.router)
     app.include_router(lots.router)
     app.include_router(labels.router)
     app.include_router(records_router(sender.wake if sender is not None else _nothing))

@@ -251,3 +251,92 @@ def test_the_console_picks_the_item_of_a_shared_code_and_confirms_a_hold(
         ).scalar_one()
     assert asked != "on_hold"
     assert (status, actor) == ("on_hold", "web:floor")
+
+
+def test_alerts_are_listed_and_changed_over_http_with_a_confirmation(
+    server: str, plant: str
+) -> None:
+    headers = {"X-API-Key": KEY}
+    listed = httpx.get(f"{server}/api/alerts", headers=headers, timeout=10).json()["alerts"]
+    first = listed[0]
+    assert {"id", "kind", "severity", "state", "lot", "state_by"} <= set(first)
+    assert first["state"] == "open"
+
+    missing = httpx.post(f"{server}/api/alerts/999999/acknowledge", headers=headers, timeout=10)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    no_note = httpx.post(
+        f"{server}/api/alerts/{first['id']}/resolve", json={"note": ""}, headers=headers, timeout=10
+    )
+    assert no_note.status_code == 422
+    extra = httpx.post(
+        f"{server}/api/alerts/{first['id']}/snooze", json={"days": 2}, headers=headers, timeout=10
+    )
+    assert extra.status_code == 422  # an unknown field is refused, not ignored
+
+    asked = httpx.post(
+        f"{server}/api/alerts/{first['id']}/snooze", json={"hours": 2}, headers=headers, timeout=10
+    ).json()
+    assert asked["data"]["reason"] == "confirm"
+    still = httpx.get(f"{server}/api/alerts", headers=headers, timeout=10).json()["alerts"]
+    assert first["id"] in {a["id"] for a in still}  # asking changed nothing
+    done = httpx.post(
+        f"{server}/api/confirm",
+        json={"token": asked["data"]["confirm"]["token"]},
+        headers=headers,
+        timeout=10,
+    ).json()
+    assert done["data"]["status"] == "snoozed"
+    snoozed = httpx.get(
+        f"{server}/api/alerts", params={"state": "snoozed"}, headers=headers, timeout=10
+    ).json()["alerts"]
+    assert [(a["id"], a["state_by"]) for a in snoozed] == [(first["id"], "api:floor")]
+
+
+def test_the_console_acknowledges_and_resolves_an_alert(
+    server: str, browser: object, plant: str
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser
+    driver.get(server + "/")  # type: ignore[attr-defined]
+    wait = WebDriverWait(driver, 20)
+    driver.execute_script(  # type: ignore[attr-defined]
+        "localStorage.setItem('tracebot-key', arguments[0]); location.reload()", KEY
+    )
+    open_ids = [
+        a["id"]
+        for a in httpx.get(f"{server}/api/alerts", headers={"X-API-Key": KEY}, timeout=10).json()[
+            "alerts"
+        ]
+    ]
+    alert_id = open_ids[-1]
+    row = f"//li[@data-alert='{alert_id}']"
+    wait.until(
+        until.element_to_be_clickable((By.XPATH, f"{row}//button[text()='Acknowledge']"))
+    ).click()
+    wait.until(
+        until.text_to_be_present_in_element(
+            (By.ID, "answer-text"), f"Acknowledge alert #{alert_id}"
+        )
+    )
+    driver.find_element(By.ID, "confirm").click()  # type: ignore[attr-defined]
+    wait.until(until.text_to_be_present_in_element((By.ID, "answer-text"), "acknowledged"))
+    wait.until(until.text_to_be_present_in_element((By.XPATH, row), "acknowledged by web:floor"))
+
+    driver.execute_script("window.prompt = () => 'Retested: pass'")  # type: ignore[attr-defined]
+    wait.until(
+        until.element_to_be_clickable((By.XPATH, f"{row}//button[text()='Resolve…']"))
+    ).click()
+    wait.until(
+        until.text_to_be_present_in_element((By.ID, "answer-text"), f"Resolve alert #{alert_id}")
+    )
+    driver.find_element(By.ID, "confirm").click()  # type: ignore[attr-defined]
+    wait.until(until.text_to_be_present_in_element((By.ID, "answer-text"), "Retested: pass"))
+    wait.until(until.invisibility_of_element_located((By.XPATH, row)))  # resolved: off the list
+    with make_engine(plant).connect() as connection:
+        state = connection.execute(
+            text("select status, state_by, note from alert where id = :id"), {"id": alert_id}
+        ).one()
+    assert tuple(state) == ("resolved", "web:floor", "Retested: pass")
