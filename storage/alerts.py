@@ -110,6 +110,15 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
             .exists()
         )
         checked = select(QC_CHECKS.c.id).where(QC_CHECKS.c.lot_id == SHIPMENTS.c.lot_id).exists()
+        failed_by_then = (
+            select(QC_CHECKS.c.id)
+            .where(
+                QC_CHECKS.c.lot_id == SHIPMENTS.c.lot_id,
+                QC_CHECKS.c.result == "fail",
+                func.date(QC_CHECKS.c.at) < SHIPMENTS.c.shipped_on,
+            )
+            .exists()
+        )
         must_release = or_(
             ITEMS.c.qc_release.is_(True), and_(ITEMS.c.qc_release.is_(None), checked)
         )
@@ -122,6 +131,7 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
                     SHIPMENTS.c.shipped_on > LOTS.c.expires_on,
                     SHIPMENTS.c.lot_id.in_(held_lots),
                     and_(must_release, ~released_by_then),
+                    failed_by_then,
                 )
             )
         )
@@ -168,6 +178,15 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
             )
         )
         checked_lots = {row[0] for row in with_checks}
+        failed_lots = {c.lot_id for c in checks}
+        checks_of: dict[int, list[QcFacts]] = defaultdict(list)
+        for row in _rows(
+            connection,
+            select(*QC_COLUMNS),
+            QC_CHECKS.c.lot_id,
+            {s.lot_id for s in shipments if s.lot_id in failed_lots},
+        ):
+            checks_of[row[0]].append(QcFacts(*row))
         for lot_id, first in release_rows:
             released[lot_id] = (
                 first.date() if isinstance(first, datetime) else date.fromisoformat(str(first)[:10])
@@ -218,7 +237,12 @@ def find_irregularities(url: str, lot_ids: Collection[int] | None = None) -> lis
     return [
         *qc_failures(checks, names),
         *shipment_irregularities(
-            shipments, names, holds=holds, released_on=released, checked=checked_lots
+            shipments,
+            names,
+            holds=holds,
+            released_on=released,
+            checked=checked_lots,
+            checks=checks_of,
         ),
         *consumption_irregularities(links, names, holds=holds),
         *overdrawn_lots(in_lot_unit, names),  # type: ignore[arg-type]
@@ -302,6 +326,7 @@ HORIZON_DAYS = 7
 
 RANK = {
     "qc_failed": 0,
+    "shipped_failed": 1,
     "shipped_on_hold": 1,
     "shipped_expired": 2,
     "held_input": 3,
@@ -314,6 +339,7 @@ RANK = {
 
 FAMILY = {
     "qc_failed": "quality",
+    "shipped_failed": "quality",
     "shipped_on_hold": "quality",
     "shipped_expired": "quality",
     "shipped_before_release": "quality",
@@ -327,6 +353,7 @@ shipments of that lot; the inputs a lot was made of; its mass balance; its cold 
 
 HISTORY_WORDS = {
     "qc_failed": "failed QC checks",
+    "shipped_failed": "shipments after a failed QC check",
     "shipped_on_hold": "shipments while on hold",
     "shipped_expired": "shipments after expiry",
     "held_input": "held inputs used",

@@ -134,8 +134,11 @@ def shipment_irregularities(
     holds: Mapping[int, Sequence[HoldFacts]],
     released_on: Mapping[int, date],
     checked: Collection[int] = (),
+    checks: Mapping[int, Sequence[QcFacts]] = {},
 ) -> list[AlertDraft]:
-    """Shipments of a lot before its QC release, of a held lot, or past expiry.
+    """Shipments of a lot before its QC release, of a held lot, past expiry, or while
+    a QC check of it stood failed (``checks``: the lot's checks; a later result of
+    the same test clears a failure).
 
     ``released_on`` holds the day of each lot's first passing, signed-off QC check. A
     lot must be released when its item says so (``qc_release``), or, where the item
@@ -159,8 +162,11 @@ def shipment_irregularities(
             "reference": shipment.reference,
         }
         release = released_on.get(lot.id)
-        if _must_release(lot, names.items[lot.item_id], checked) and (
-            release is None or release > day
+        failed = _failed_on(checks.get(lot.id, ()), day)
+        if (
+            failed is None  # a shipment after a failure says more than "before release"
+            and _must_release(lot, names.items[lot.item_id], checked)
+            and (release is None or release > day)
         ):
             state = f"released only on {release.isoformat()}" if release else "not released by QC"
             drafts.append(
@@ -170,6 +176,19 @@ def shipment_irregularities(
                     lot.id,
                     f"{what} before QC release: {state}.",
                     detail,
+                    on=day,
+                )
+            )
+        if failed is not None:
+            drafts.append(
+                AlertDraft(
+                    f"shipped_failed:{base}",
+                    "shipped_failed",
+                    lot.id,
+                    f"{what} after it failed QC: {failed.test} {failed.value or ''} on "
+                    f"{failed.at.date().isoformat()}".replace("  ", " ")
+                    + ".",
+                    detail | {"test": failed.test},
                     on=day,
                 )
             )
@@ -197,6 +216,25 @@ def shipment_irregularities(
                 )
             )
     return drafts
+
+
+def _failed_on(checks: Sequence[QcFacts], day: date) -> QcFacts | None:
+    """The failed check that still stood on ``day``: the last result of its test on
+    or before that day was a failure from an earlier day (a shipment has only a day:
+    one on the day of the failure may have left before it, and a retest passed on
+    the shipping day clears it).
+
+    Example:
+        >>> fail = QcFacts(1, "listeria", "fail", datetime(2026, 11, 2, 9))
+        >>> retest = QcFacts(1, "listeria", "pass", datetime(2026, 11, 4, 9))
+        >>> [_failed_on([fail, retest], date(2026, 11, d)) is not None for d in (1, 2, 3, 4, 5)]
+        [False, False, True, False, False]
+    """
+    latest: dict[str, QcFacts] = {}
+    for check in sorted(checks, key=lambda c: c.at):
+        if check.at.date() <= day:
+            latest[check.test.lower()] = check
+    return next((c for c in latest.values() if c.result == "fail" and c.at.date() < day), None)
 
 
 def _must_release(lot: LotFacts, item: ItemFacts, checked: Collection[int]) -> bool:
@@ -371,8 +409,8 @@ def severity(kind: str, detail: Mapping[str, Any] | None = None) -> str:
     """How much an alert calls for attention: critical, warning or info.
 
     Critical: a failed check of a pathogen, allergen or physical hazard, or a lot
-    shipped while on hold. Info: the digest, the history summary and the note that a
-    snoozed alert is open again.
+    shipped while on hold or while a check of it stood failed. Info: the digest, the
+    history summary and the note that a snoozed alert is open again.
 
     Example:
         >>> severity("qc_failed", {"test": "Listeria monocytogenes"}), severity("qc_failed", {"test": "moisture"})
@@ -380,7 +418,7 @@ def severity(kind: str, detail: Mapping[str, Any] | None = None) -> str:
     """
     if kind in ("digest", "history", "reopened"):
         return "info"
-    if kind == "shipped_on_hold":
+    if kind in ("shipped_on_hold", "shipped_failed"):
         return "critical"
     test = str((detail or {}).get("test") or "").lower()
     if kind == "qc_failed" and any(word in test for word in _HAZARDS):

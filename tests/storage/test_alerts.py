@@ -238,7 +238,7 @@ def test_a_consequence_found_after_its_problem_was_posted_goes_into_its_thread(
     import_csv_dir(database, plant, **NEWS)
 
     [late] = [a for a in due_alerts(database) if a.lot == "7001"]
-    assert (late.kind, late.parent_id) == ("shipped_before_release", problem.id)
+    assert (late.kind, late.parent_id) == ("shipped_failed", problem.id)  # after it failed
     assert (late.thread_channel, late.thread_ts) == ("C0ALERTS", "100.000001")
 
 
