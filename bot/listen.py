@@ -1,10 +1,12 @@
 """Spoken questions offline: a WAV in, its transcript to ``TraceService.hear``, speech back.
 
-The recogniser (intents.speech) is built for the plant's recent lots, parties and
-items, and rebuilt when they change. Understanding the transcript, matching a
-heard code to a real lot and confirming changes are the service's: a recording
-is answered exactly as the same words said on a call would be. Where espeak-ng
-is installed, answers can be spoken back as WAV audio.
+The recogniser (intents.speech) listens for the plant's question phrases, party
+and item names, and the *shapes* of its lot codes ("r" and seven digits), never
+for the codes themselves: it is built once per set of shapes and names, so a
+lot added costs it nothing. Matching a heard code to the real lots, asking back
+when it is not sure, and confirming changes are the service's: a recording is
+answered exactly as the same words said on a call would be. Where espeak-ng is
+installed, answers can be spoken back as WAV audio.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import threading
 from datetime import date
 
 from bot.service import Caller, TraceService
+from bot.service.heard import index_for
 from intents.speech import Listener, SpeechError
-from intents.text import Gazetteer
 from trace_engine.model import Answer
 
 __all__ = ["Hearing", "SpeechError", "speak"]
@@ -28,18 +30,19 @@ class Hearing:
     def __init__(self, service: TraceService) -> None:
         self.service = service
         self._listener: Listener | None = None
-        self._codes: list[str] = []
-        self._names: Gazetteer | None = None
+        self._shapes: tuple[str, ...] = ()
+        self._names: object = None
         self._lock = threading.Lock()
 
     def listener(self) -> Listener:
-        """The recogniser for the plant as it is now (rebuilt when lots or names change)."""
+        """The recogniser for the plant as it is now (rebuilt only when the shapes of
+        its codes, or its parties and items, change)."""
         names = self.service.gazetteer()  # the parties and items people name, kept current
-        codes = self.service.recent_codes()  # the lots a heard code may stand for
+        shapes = tuple(index_for(self.service.database_url).current().shapes())
         with self._lock:
-            if self._listener is None or names is not self._names or codes != self._codes:
-                self._listener = Listener(codes, names.parties, names.items)
-                self._codes, self._names = codes, names
+            if self._listener is None or shapes != self._shapes or names is not self._names:
+                self._listener = Listener(shapes, names.parties, names.items)
+                self._shapes, self._names = shapes, names
             return self._listener
 
     def answer(
@@ -56,7 +59,9 @@ class Hearing:
             SpeechError: the recording is no WAV audio the recogniser can read.
         """
         heard = self.listener().transcribe(wav)
-        return self.service.hear(heard.text, today=today, caller=caller, conversation=conversation)
+        return self.service.hear(
+            heard.text, today=today, caller=caller, conversation=conversation, codes=heard.codes
+        )
 
 
 def speak(text: str) -> bytes:

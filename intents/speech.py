@@ -27,7 +27,16 @@ import numpy as np
 import soxr
 from pocketsphinx import Decoder
 
-__all__ = ["Listener", "SpeechError", "Transcript", "grammar", "pcm16k", "spoken_forms"]
+__all__ = [
+    "Listener",
+    "SpeechError",
+    "Transcript",
+    "grammar",
+    "heard_codes",
+    "pcm16k",
+    "shape_rule",
+    "spoken_forms",
+]
 
 RATE = 16_000
 SILENCE = Path(__file__).resolve().parent / "silence.dict"
@@ -128,6 +137,8 @@ class SpeechError(Exception):
 class Transcript:
     text: str
     score: int | None
+    codes: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    """The codes heard, in order, each with a probability per character."""
 
 
 def _pair(digits: str) -> str | None:
@@ -178,8 +189,39 @@ def _alternatives(phrases: Iterable[str]) -> str:
     return " | ".join(listed) if listed else "<VOID>"
 
 
-def grammar(codes: Sequence[str], parties: Sequence[str], items: Sequence[str]) -> str:
-    """The JSGF grammar of the questions about these lots, parties and items."""
+def shape_rule(shape: str) -> str:
+    """The JSGF of a code shape (``code_shape``): letters by name or NATO word, each
+    digit a ``<d>`` (or, for a run of two or four, pairs as "forty four"), separators
+    an optional "dash".
+
+    Example:
+        >>> shape_rule("L-####")
+        '(l | lima) [dash] ((<d> <d> <d> <d>) | (<pair> <pair>))'
+        >>> shape_rule("A##B")
+        '(a | alpha) ((<d> <d>) | (<pair>)) (b | bravo)'
+    """
+    words: list[str] = []
+    for run in re.findall(r"#+|[A-Z]|[^#A-Z]+", shape.upper()):
+        if run[0] == "#":
+            singles = " ".join(["<d>"] * len(run))
+            if len(run) in (2, 4):
+                words.append(f"(({singles}) | ({' '.join(['<pair>'] * (len(run) // 2))}))")
+            else:
+                words.append(singles)
+        elif run.isalpha():
+            words.append(f"({run.lower()} | {NATO[run.lower()]})")
+        else:
+            words.append("[dash]")
+    return " ".join(words)
+
+
+def grammar(shapes: Sequence[str], parties: Sequence[str], items: Sequence[str]) -> str:
+    """The JSGF grammar of the questions about lots of these shapes, parties and items.
+
+    It names no lot: a code is any code of a shape the plant has, so a new lot
+    costs the grammar nothing (the heard code is matched to real lots after).
+    """
+    codes = [shape_rule(shape) for shape in shapes if re.search(r"[#A-Z]", shape.upper())]
     return "\n".join(
         [
             "#JSGF V1.0;",
@@ -192,12 +234,10 @@ def grammar(codes: Sequence[str], parties: Sequence[str], items: Sequence[str]) 
             f"<after> = {_alternatives(AFTER_LOT)};",
             f"<other> = {_alternatives(OTHER)};",
             f"<window> = {_alternatives(WINDOWS)};",
-            # "dash" may be left out: "l two zero two four dash zero one one three".
-            "<code> = "
-            + _alternatives(
-                form.replace(" dash ", " [dash] ") for code in codes for form in spoken_forms(code)
-            )
-            + ";",
+            f"<code> = {_alternatives(codes)};",
+            "<d> = " + " | ".join([*DIGITS, "oh"]) + ";",
+            "<pair> = " + " | ".join([*TEENS, *(f"{t} [<nz>]" for t in TENS.values())]) + ";",
+            "<nz> = " + " | ".join(DIGITS[1:]) + ";",
             f"<party> = {_alternatives(parties)};",
             f"<item> = {_alternatives(items)};",
         ]
@@ -225,13 +265,74 @@ MIN_RATE, MAX_RATE = 4_000, 192_000
 MAX_CHANNELS = 8
 
 
+PCM, ALAW, MULAW, EXTENSIBLE = 1, 6, 7, 0xFFFE
+"""WAV format tags: 16-bit PCM, and the 8-bit companded telephone codings (G.711)."""
+NARROW = 0.004
+"""Below this share of its energy above 4 kHz a recording is telephone audio."""
+
+
+def _g711_table(mulaw: bool) -> np.ndarray:
+    """The 256 linear 16-bit values of the µ-law or A-law bytes (ITU-T G.711)."""
+    values = np.zeros(256, dtype=np.int16)
+    for byte in range(256):
+        if mulaw:
+            coded = ~byte & 0xFF
+            magnitude = (((coded & 0x0F) << 3) + 0x84) << ((coded & 0x70) >> 4)
+            value = 0x84 - magnitude if coded & 0x80 else magnitude - 0x84
+        else:
+            coded = byte ^ 0x55
+            exponent, mantissa = (coded & 0x70) >> 4, coded & 0x0F
+            magnitude = (
+                (mantissa << 4) + 8
+                if exponent == 0
+                else ((mantissa << 4) + 0x108) << (exponent - 1)
+            )
+            value = magnitude if coded & 0x80 else -magnitude
+        values[byte] = value
+    return values
+
+
+G711 = {MULAW: _g711_table(True), ALAW: _g711_table(False)}
+
+
+def _riff(data: bytes) -> tuple[int, int, int, int, bytes] | None:
+    """(format tag, channels, rate, bits per sample, data bytes) of a WAV file whose
+    format is G.711, or None for any other (read by ``wave``)."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    offset, fmt = 12, None
+    while offset + 8 <= len(data):
+        chunk, size = (
+            data[offset : offset + 4],
+            int.from_bytes(data[offset + 4 : offset + 8], "little"),
+        )
+        body = data[offset + 8 : offset + 8 + size]
+        if chunk == b"fmt " and len(body) >= 16:
+            tag, channels, rate = struct.unpack("<HHI", body[:8])
+            bits = struct.unpack("<H", body[14:16])[0]
+            if tag == EXTENSIBLE and len(body) >= 26:
+                tag = struct.unpack("<H", body[24:26])[0]  # the sub-format GUID's first field
+            if tag not in G711:
+                return None
+            fmt = (tag, channels, rate, bits)
+        elif chunk == b"data" and fmt is not None:
+            return (*fmt, body)  # a streamed header's size may overrun: what follows is kept
+        offset += 8 + size + (size & 1)
+    return None
+
+
 def pcm16k(data: bytes) -> bytes:
     """A WAV file's audio as 16 kHz mono 16-bit samples, for the recogniser.
 
-    The header is checked before the samples are touched: 16-bit PCM, 1 to 8
-    channels, a rate of 4,000 to 192,000 Hz, and data holding whole frames. A
-    header may promise more frames than follow (a recorder writing to a pipe
-    cannot go back to fill the length in): the frames that are there are used.
+    The header is checked before the samples are touched: 16-bit PCM or 8-bit
+    µ-law or A-law (telephone gateways and intercoms record those, format tags 7
+    and 6), 1 to 8 channels, a rate of 4,000 to 192,000 Hz, and data holding whole
+    frames. A header may promise more frames than follow (a recorder writing to a
+    pipe cannot go back to fill the length in): the frames that are there are used.
+
+    Telephone audio (8 kHz, or any recording with next to nothing above 4 kHz)
+    is widened for the recogniser's 16 kHz model by spectral folding: the 0-4 kHz
+    band mirrored into 4-8 kHz, where the model expects the sound of s, f and t.
 
     Raises:
         SpeechError: the recording is no WAV audio that can be read, and why.
@@ -250,15 +351,26 @@ def pcm16k(data: bytes) -> bytes:
         ...
         intents.speech.SpeechError: The WAV header gives a sample rate of 0 Hz; send 4,000 to 192,000 Hz.
     """
-    try:
-        with wave.open(io.BytesIO(data)) as audio:
-            rate, channels, width = audio.getframerate(), audio.getnchannels(), audio.getsampwidth()
-            _check_header(rate, channels, width)
-            frames = audio.readframes(audio.getnframes())
-    except (wave.Error, EOFError, struct.error, RuntimeError) as err:
-        # wave raises a bare RuntimeError where a chunk claims more bytes than follow.
-        why = str(err) or "a chunk is longer than the file"
-        raise SpeechError(f"That is not a WAV recording I can read ({why}).") from err
+    companded = _riff(data)
+    if companded is not None:
+        tag, channels, rate, bits, frames = companded
+        if bits != 8:
+            raise SpeechError(
+                f"The WAV header gives {bits}-bit G.711 audio; µ-law and A-law are 8-bit."
+            )
+        _check_header(rate, channels, 1, tag)
+        width = 1
+    else:
+        try:
+            with wave.open(io.BytesIO(data)) as audio:
+                rate, channels = audio.getframerate(), audio.getnchannels()
+                width = audio.getsampwidth()
+                _check_header(rate, channels, width, PCM)
+                frames = audio.readframes(audio.getnframes())
+        except (wave.Error, EOFError, struct.error, RuntimeError) as err:
+            # wave raises a bare RuntimeError where a chunk claims more bytes than follow.
+            why = str(err) or "a chunk is longer than the file"
+            raise SpeechError(f"That is not a WAV recording I can read ({why}).") from err
     frame = channels * width
     if len(frames) % frame:
         raise SpeechError(
@@ -269,18 +381,37 @@ def pcm16k(data: bytes) -> bytes:
         raise SpeechError("The recording is empty.")
     if len(frames) / (rate * frame) > MAX_SECONDS:
         raise SpeechError(f"Questions longer than {MAX_SECONDS} seconds are refused.")
-    samples = np.frombuffer(frames, dtype=np.int16)
+    if companded is not None:
+        samples = G711[companded[0]][np.frombuffer(frames, dtype=np.uint8)]
+    else:
+        samples = np.frombuffer(frames, dtype=np.int16)
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    if rate != RATE:
-        samples = soxr.resample(samples, rate, RATE)
-    return np.asarray(samples, dtype=np.int16).tobytes()
+    return _to_model_rate(samples, rate).tobytes()
 
 
-def _check_header(rate: int, channels: int, width: int) -> None:
+def _to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Samples at 16 kHz; telephone-band audio folded to fill the upper band."""
+    floats = samples.astype(np.float32)
+    if rate > 8_000 and len(floats) >= 512:
+        spectrum = np.abs(np.fft.rfft(floats)) ** 2
+        above = spectrum[int(len(spectrum) * 4_000 / (rate / 2)) :].sum()
+        if above <= NARROW * max(float(spectrum.sum()), 1.0):
+            floats, rate = soxr.resample(floats, rate, 8_000), 8_000
+    if rate <= 8_000:
+        narrow = soxr.resample(floats, rate, 8_000) if rate != 8_000 else floats
+        folded = np.zeros(len(narrow) * 2, dtype=np.float32)
+        folded[::2] = narrow * 2  # zeros between samples: the band and its mirror image
+        floats = folded
+    elif rate != RATE:
+        floats = soxr.resample(floats, rate, RATE)
+    return np.clip(floats, -32768, 32767).astype(np.int16)
+
+
+def _check_header(rate: int, channels: int, width: int, tag: int) -> None:
     """Raise SpeechError unless a WAV header's format is one the recogniser can take."""
-    if width != 2:
-        raise SpeechError("Send 16-bit PCM WAV audio.")
+    if tag == PCM and width != 2:
+        raise SpeechError("Send 16-bit PCM or 8-bit µ-law WAV audio.")
     if not 1 <= channels <= MAX_CHANNELS:
         raise SpeechError(
             f"The WAV header gives {channels} channels; send 1 to {MAX_CHANNELS} (mono is best)."
@@ -323,18 +454,83 @@ def non_rhotic(phones: list[str]) -> list[str]:
     return out
 
 
-def _decode(decoder: Decoder, samples: bytes) -> tuple[str, int | None]:
+HEARD_SURE = 0.85
+"""How sure the recogniser is of a character of a code at most: on a plant where
+most codes have real neighbours, an exact match alone is never sure."""
+
+CODE_WORDS = {
+    **{word: str(number) for number, word in enumerate(DIGITS)},
+    "oh": "0",
+    **{word: str(10 + number) for number, word in enumerate(TEENS)},
+    **{word: str(tens * 10) for tens, word in TENS.items()},
+    **{word: letter.upper() for letter, word in NATO.items()},
+    **{letter: letter.upper() for letter in NATO},
+    "dash": "",
+}
+"""What each word of a spoken code adds to it (a tens word before a digit adds one)."""
+
+
+def heard_codes(words: Sequence[tuple[str, float]]) -> list[tuple[str, tuple[float, ...]]]:
+    """The codes in a recogniser's words, each with a probability per character.
+
+    ``words`` are the words heard with their posterior probabilities (fillers and
+    silences included); a code is a run of code words (digits, pairs, letters,
+    "dash") holding a digit, or spelled letters after "lot".
+
+    Example:
+        >>> heard_codes([("who", 1.0), ("got", 1.0), ("lot", 0.9), ("forty", 0.8),
+        ...              ("four", 0.7), ("<sil>", 1.0), ("seven", 0.9), ("one", 0.6)])
+        [('4471', (0.8, 0.7, 0.9, 0.6))]
+        >>> heard_codes([("tell", 1.0), ("me", 1.0), ("about", 1.0), ("a", 0.9), ("lot", 0.9),
+        ...              ("a", 0.5), ("twelve", 0.8), ("b", 0.9)])
+        [('A12B', (0.5, 0.8, 0.8, 0.9))]
+    """
+    spoken = [(w.split("(")[0].lower(), p) for w, p in words if not w.startswith(("<", "["))]
+    spoken = [(w, p) for w, p in spoken if w not in ("(null)", "")]
+    found: list[tuple[str, tuple[float, ...]]] = []
+    code, sure = "", []
+    after_lot = False
+    for index, (word, prob) in enumerate(spoken):
+        following = spoken[index + 1][0] if index + 1 < len(spoken) else ""
+        is_code = word in CODE_WORDS and not (word == "a" and following in ("lot", "batch", ""))
+        if word in ("a", "i") and not code and following not in CODE_WORDS:
+            is_code = False
+        if is_code:
+            piece = CODE_WORDS[word]
+            if word in TENS.values() and following in DIGITS[1:]:
+                piece = piece[0]  # "forty" of "forty four"
+            code += piece
+            sure += [prob] * len(piece)
+            continue
+        if code and (any(c.isdigit() for c in code) or after_lot):
+            found.append((code, tuple(sure)))
+        code, sure = "", []
+        after_lot = word in ("lot", "batch")
+    if code and (any(c.isdigit() for c in code) or after_lot):
+        found.append((code, tuple(sure)))
+    return found
+
+
+def _decode(decoder: Decoder, samples: bytes) -> tuple[str, int | None, list[tuple[str, float]]]:
     decoder.start_utt()
     decoder.process_raw(samples, full_utt=True)
     decoder.end_utt()
     hypothesis = decoder.hyp()
-    return (hypothesis.hypstr, hypothesis.score) if hypothesis is not None else ("", None)
+    if hypothesis is None:
+        return "", None, []
+    logmath = decoder.get_logmath()
+    words = [(segment.word, float(logmath.exp(segment.prob))) for segment in decoder.seg()]
+    return hypothesis.hypstr, hypothesis.score, words
 
 
 class Listener:
-    """A pocketsphinx decoder for one plant's questions."""
+    """A pocketsphinx decoder for one plant's questions: its phrases, names and code shapes.
 
-    def __init__(self, codes: Sequence[str], parties: Sequence[str], items: Sequence[str]) -> None:
+    The grammar holds the shapes of the plant's codes (``code_shape``), never the
+    codes: it is built once per set of shapes, however many lots there are.
+    """
+
+    def __init__(self, shapes: Sequence[str], parties: Sequence[str], items: Sequence[str]) -> None:
         # Silence may come between words, but no other filler: the model's noise
         # and "speech" fillers swallow spoken digits.
         # More Gaussians per frame (topn) and a heavier grammar weight (lw) keep
@@ -345,8 +541,9 @@ class Listener:
         for word, phones in EXTRA_WORDS.items():
             if self.decoder.lookup_word(word) is None:
                 self.decoder.add_word(word, phones, True)
+        self.shapes = tuple(shapes)
         self.grammar = grammar(
-            [c for c in codes if all(self._known(w) for w in spoken_forms(c)[0].split())],
+            [s for s in shapes if all(self._known(c.lower()) for c in s if c.isalpha())],
             self._sayable(parties),
             self._sayable(items),
         )
@@ -388,8 +585,14 @@ class Listener:
         return found
 
     def transcribe(self, wav: bytes) -> Transcript:
-        """What was said in a WAV recording ("" when nothing the grammar allows)."""
+        """What was said in a WAV recording ("" when nothing the grammar allows), and
+        the codes heard in it with how sure the recogniser is of each character."""
         samples = pcm16k(wav)
         with self._lock:
-            text, score = _decode(self.decoder, samples)
-        return Transcript(text, score)
+            text, score, words = _decode(self.decoder, samples)
+        # pocketsphinx gives no word posteriors in grammar search (each is 1.0):
+        # each character is taken as heard right with HEARD_SURE at most.
+        codes = [
+            (code, tuple(min(p, HEARD_SURE) for p in sure)) for code, sure in heard_codes(words)
+        ]
+        return Transcript(text, score, tuple(codes))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from storage.db import make_engine
 from storage.tables import HOLDS, ITEMS, LOTS, QC_CHECKS
 
-__all__ = ["failed_checks", "holds_in_place", "recent_lot_codes"]
+__all__ = ["failed_checks", "holds_in_place", "lot_codes", "recent_lot_codes"]
 
 
 def holds_in_place(url: str) -> list[dict[str, object]]:
@@ -54,6 +54,21 @@ def recent_lot_codes(url: str, limit: int = 3000) -> list[str]:
             select(LOTS.c.lot_code).order_by(when.desc(), LOTS.c.id.desc()).limit(limit)
         ).scalars()
         return list(dict.fromkeys(codes))
+
+
+def lot_codes(url: str, *, after_id: int = 0) -> list[tuple[int, str, str]]:
+    """(id, code, item name) of the lots after ``after_id``, oldest first: by the day
+    made or received at the first call (``after_id`` 0), then as they were added."""
+    when = func.coalesce(LOTS.c.produced_on, LOTS.c.received_on)
+    statement = select(LOTS.c.id, LOTS.c.lot_code, ITEMS.c.name).join(
+        ITEMS, ITEMS.c.id == LOTS.c.item_id
+    )
+    if after_id:
+        statement = statement.where(LOTS.c.id > after_id).order_by(LOTS.c.id)
+    else:
+        statement = statement.order_by(when.is_(None).desc(), when, LOTS.c.id)
+    with make_engine(url).connect() as connection:
+        return [(int(row[0]), str(row[1]), str(row[2])) for row in connection.execute(statement)]
 
 
 def failed_checks(

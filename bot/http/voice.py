@@ -192,6 +192,8 @@ def voice_routes(
         # A question back (confirm, say again, which item) waits for its answer alone.
         waiting = reply.data.get("reason") in (
             "confirm",
+            "confirm lot",
+            "say again",
             "not heard clearly",
             "ambiguous",
             "unclear",

@@ -53,6 +53,9 @@ class Memory:
     ambiguity: Ambiguity | None = None
     clarify: Intent | None = None
     """A question asked back ("where it went, or what went into it?"), waiting."""
+    suggestion: object | None = None
+    """A heard lot code asked back ("Did you mean lot 4-4-8-0?"), waiting
+    (``bot.service.heard.Suggestion``)."""
 
 
 class Conversations:

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.render.markup import code as code_span
@@ -32,6 +32,8 @@ from bot.render.speech import render_speech, spell
 from bot.render.text import HELP, render_text, window_words
 from bot.service.caller import Caller
 from bot.service.conversation import NO, YES, Ambiguity, Conversations
+from bot.service.heard import Heard, Suggestion, UnconfirmedLot, choose, index_for, spoken_lot
+from bot.service.heard import question as heard_question
 from bot.service.scan import ScanResult, lookup, scan
 from intents.model import LOT_INTENTS, Intent
 from intents.text import LISTS, WINDOWED, Gazetteer, clarifying_question, parse
@@ -53,7 +55,6 @@ from storage.writes import failed_checks, holds_in_place, recent_lot_codes
 from trace_engine import AmbiguousLot, Genealogy, TraceError
 from trace_engine.codes import lot_code_problem
 from trace_engine.errors import UnknownLot
-from trace_engine.genealogy import plain_code
 from trace_engine.model import (
     AlertLine,
     Alerts,
@@ -86,8 +87,6 @@ CONFIDENCE_FLOOR = 0.35
 """Below this recogniser confidence a spoken question is asked again, not answered."""
 RECENT_CODES = 3000
 """Lots a heard code may stand for when it names none exactly: the most recent."""
-NEAREST = 60
-"""How alike (0-100) a heard code must be to a real one to stand for it."""
 APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged."
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
 
@@ -192,7 +191,7 @@ class TraceService:
             DatabaseUnavailable: the database cannot be reached.
         """
         return self._safely(
-            text, lambda: self._ask(text, today, caller, conversation, sku, spoken=False)
+            text, lambda: self._ask(text, today, caller, conversation, sku, spoken=None)
         )
 
     def hear(
@@ -203,12 +202,14 @@ class TraceService:
         caller: Caller | None = None,
         conversation: str | None = None,
         confidence: float | None = None,
+        codes: Sequence[tuple[str, Sequence[float]]] = (),
     ) -> Answer:
-        """Answer a spoken question (a recogniser's transcript and its confidence).
+        """Answer a spoken question (a recogniser's transcript and its confidence, and
+        ``codes``: each code heard with how sure the recogniser is of each character).
 
-        A poorly recognised question is asked again; a heard lot code that names no
-        lot stands for the nearest recent one, and the answer, text and speech, says
-        which lot it understood.
+        A poorly recognised question is asked again. A heard lot code is answered
+        only when it is an exact and sure match of one real lot (the answer says the
+        lot heard); otherwise the answer asks which lot was meant (``bot.service.heard``).
 
         Raises:
             DatabaseUnavailable: the database cannot be reached.
@@ -227,7 +228,15 @@ class TraceService:
                 reason="not heard clearly",
             )
         answer = self._safely(
-            heard, lambda: self._ask(heard, today, caller, conversation, None, spoken=True)
+            heard,
+            lambda: self._ask(
+                heard,
+                today,
+                caller,
+                conversation,
+                None,
+                spoken=Heard({code: tuple(sure) for code, sure in codes}, confidence),
+            ),
         )
         return replace(answer, query=answer.query | query)
 
@@ -255,10 +264,10 @@ class TraceService:
         conversation: str | None,
         sku: str | None,
         *,
-        spoken: bool,
+        spoken: Heard | None,
     ) -> Answer:
         if conversation is not None:
-            replied = self._reply(text, today, caller, conversation)
+            replied = self._reply(text, today, caller, conversation, spoken)
             if replied is not None:
                 return replied
         text, named_sku = self._strip_skus(text)
@@ -293,9 +302,17 @@ class TraceService:
         return answer
 
     def _reply(
-        self, text: str, today: date, caller: Caller | None, conversation: str
+        self,
+        text: str,
+        today: date,
+        caller: Caller | None,
+        conversation: str,
+        spoken: Heard | None = None,
     ) -> Answer | None:
         """The answer to a reply that settles what the conversation asked, if it is one."""
+        suggestion = self.conversations.get(conversation).suggestion
+        if isinstance(suggestion, Suggestion):
+            return self._heard_reply(suggestion, text, today, caller, conversation, spoken)
         pending = None
         if caller is not None:  # only the person who asked confirms by "yes"
             pending = find_pending(
@@ -338,6 +355,38 @@ class TraceService:
                     conversation=conversation,
                     said=text,
                 )
+        return None
+
+    def _heard_reply(
+        self,
+        suggestion: Suggestion,
+        text: str,
+        today: date,
+        caller: Caller | None,
+        conversation: str,
+        spoken: Heard | None,
+    ) -> Answer | None:
+        """A reply to "Did you mean lot …?": yes or a pick answers the question about
+        that lot; no asks for the code again; anything else is a new question."""
+        self.conversations.update(conversation, suggestion=None)
+        said = self.parse(text, today=today)
+        chosen = choose(suggestion, text, list(said.lots))
+        if chosen is not None:
+            intent = replace(suggestion.intent, lots=(chosen.code,))
+            self.conversations.remember(conversation, intent)
+            answer = self.answer(
+                intent, today=today, caller=caller, sku=suggestion.sku, conversation=conversation
+            )
+            return replace(answer, query=answer.query | {"heard": [suggestion.heard]})
+        if YES.match(text) and not said.lots and len(suggestion.candidates) > 1:
+            self.conversations.update(conversation, suggestion=suggestion)  # which one?
+            typed, speech = heard_question(suggestion.heard, suggestion.candidates)
+            return _answer(
+                suggestion.intent.intent, {"text": text}, typed, speech, reason="confirm lot"
+            )
+        if NO.match(text) or (YES.match(text) and not said.lots):
+            message = "Please say the lot code again, one character at a time."
+            return _answer(suggestion.intent.intent, {"text": text}, message, reason="say again")
         return None
 
     def _choice(self, asked: Intent, reply: str, today: date) -> Intent | None:
@@ -395,15 +444,17 @@ class TraceService:
         sku: str | None = None,
         conversation: str | None = None,
         said: str = "",
-        spoken: bool = False,
+        spoken: Heard | bool | None = False,
     ) -> Answer:
         """Answer a parsed intent (a button's next step, a picked item).
 
         A hold or release asks for its confirmation; a lot code several items share
-        is settled by ``sku``, or by the item named in ``said``, or asked back.
+        is settled by ``sku``, or by the item named in ``said``, or asked back; a
+        ``spoken`` code that is no sure match of one lot is asked back.
         """
+        heard = spoken if isinstance(spoken, Heard) else (Heard() if spoken else None)
         with _database(self.database_url):
-            return self._answer_intent(intent, today, caller, sku, conversation, said, spoken)
+            return self._answer_intent(intent, today, caller, sku, conversation, said, heard)
 
     def _answer_intent(
         self,
@@ -413,7 +464,7 @@ class TraceService:
         sku: str | None,
         conversation: str | None,
         said: str,
-        spoken: bool,
+        spoken: Heard | None,
     ) -> Answer:
         query = intent.as_dict() | ({"sku": sku} if sku else {})
         name = intent.intent
@@ -460,7 +511,7 @@ class TraceService:
             )
         try:
             if intent.lots:
-                real, sku = self._real_codes(intent.lots, sku, said, spoken, notes)
+                real, sku = self._real_codes(intent.lots, sku, said, spoken, notes, intent.item)
                 if real != intent.lots:
                     query = query | {"lots": list(real), "heard": list(intent.lots)}
                     intent = replace(intent, lots=real)
@@ -471,6 +522,22 @@ class TraceService:
                     name, intent.lots, caller=caller, conversation=conversation, sku=sku
                 )
             result = self._dispatch(intent, today, sku=sku)
+        except UnconfirmedLot as err:
+            self.conversations.update(
+                conversation, suggestion=Suggestion(intent, err.heard, err.candidates, sku)
+            )
+            text, speech = heard_question(err.heard, err.candidates)
+            return _answer(
+                name,
+                query | {"heard": [err.heard]},
+                text,
+                speech,
+                reason="confirm lot",
+                candidates=[
+                    {"lot": c.code, "item": c.item, "probability": round(c.probability, 3)}
+                    for c in err.candidates[:2]
+                ],
+            )
         except AmbiguousLot as err:
             # The question as it will be asked again: a heard code stands for the shared one.
             asked = replace(intent, lots=self._as_asked(intent.lots, err.code))
@@ -509,8 +576,9 @@ class TraceService:
         lots: tuple[str, ...],
         sku: str | None,
         said: str,
-        spoken: bool,
+        spoken: Heard | None,
         notes: list[str],
+        item: str | None = None,
     ) -> tuple[tuple[str, ...], str | None]:
         """The real codes of typed or heard ``lots``, and the SKU that settled a shared one.
 
@@ -523,6 +591,13 @@ class TraceService:
             if problem is not None:  # "lot <a 200-character paste>": said, not looked up
                 shown = code if len(code) <= 40 else code[:40] + "…"
                 raise TraceError(f"“{shown}” is no lot code: {problem}.")
+            if spoken is not None:  # a heard code is a real lot only when sure (else asked)
+                index = index_for(self.database_url).current()
+                sure = spoken_lot(index, code, spoken, item=item)
+                if sure is None:
+                    raise UnknownLot(code)
+                notes.append(f"Heard: lot {sure}.")
+                code = sure
             try:
                 real.append(self.genealogy.match_code(code, sku=sku))
             except AmbiguousLot as err:
@@ -532,12 +607,6 @@ class TraceService:
                 sku = chosen.sku
                 real.append(self.genealogy.match_code(code, sku=sku))
                 notes.append(f"Lot {chosen.lot} of {chosen.item} ({chosen.sku}), as you named it.")
-            except UnknownLot:
-                nearest = self._nearest(code) if spoken else None
-                if nearest is None:
-                    raise
-                real.append(self.genealogy.match_code(nearest, sku=sku))
-                notes.append(f"I heard “{code}” and took it for lot {nearest}.")
         return tuple(real), sku
 
     def _supplied(self, intent: Intent) -> tuple[Intent, str] | Answer | None:
@@ -589,21 +658,6 @@ class TraceService:
     def _as_asked(self, lots: tuple[str, ...], shared: str) -> tuple[str, ...]:
         """``lots`` with a code that names no lot (a heard one) replaced by ``shared``."""
         return tuple(code if _is_lot(self.genealogy, code) else shared for code in lots)
-
-    def _nearest(self, heard: str) -> str | None:
-        """The recent real lot code closest to a heard one, if one is close enough."""
-        plain = {
-            plain_code(code): code for code in recent_lot_codes(self.database_url, RECENT_CODES)
-        }
-        said = plain_code(heard)
-        if said in plain:
-            return plain[said]
-        # A code cut short by the recogniser ("43" for 4398) stands for the one lot it starts.
-        starting = [code for key, code in plain.items() if len(said) >= 2 and key.startswith(said)]
-        if len(starting) == 1:
-            return starting[0]
-        hit = process.extractOne(said, list(plain), scorer=fuzz.ratio, score_cutoff=NEAREST)
-        return plain[hit[0]] if hit else None
 
     def _dispatch(self, intent: Intent, today: date, *, sku: str | None = None) -> Any:
         genealogy = self.genealogy

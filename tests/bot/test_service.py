@@ -270,18 +270,52 @@ def test_a_new_question_after_a_shared_code_is_answered_as_asked(plant: str) -> 
     assert (other.intent, other.query["lots"]) == ("trace_forward", ["R-HON-1"])
 
 
-def test_a_heard_code_taken_for_a_real_one_is_said_in_text_and_speech(plant: str) -> None:
-    bot = service(plant)
-
-    plain = bot.hear("who got lot b one", today=TODAY, confidence=0.9)
-    nearest = bot.hear("who got lot four four seven two", today=TODAY, confidence=0.9)
+def test_a_heard_code_of_a_real_lot_is_said_in_text_and_speech(plant: str) -> None:
+    plain = service(plant).hear("who got lot b one", today=TODAY, confidence=0.9)
 
     assert plain.ok and (plain.query["lots"], plain.query["heard"]) == (["B-1"], ["B1"])
     assert plain.speech.startswith("I understood lot B, 1.")
     assert plain.query["transcript"] == "who got lot b one"
-    assert nearest.ok and (nearest.query["lots"], nearest.query["heard"]) == (["4471"], ["4472"])
-    assert nearest.speech.startswith("I understood lot 4 4 7 1.")
-    assert nearest.text.endswith("_I heard “4472” and took it for lot 4471._")
+    assert "Heard: lot B-1." in plain.text
+
+
+def test_a_heard_code_that_names_no_lot_is_asked_back_never_answered(plant: str) -> None:
+    bot = service(plant)
+
+    asked = bot.hear("who got lot four four seven two", today=TODAY, conversation="c")
+
+    assert (asked.ok, asked.data["reason"]) == (False, "confirm lot")
+    assert asked.text.startswith("I heard lot 4472.")
+    assert asked.data["candidates"][0]["lot"] == "4471"
+    assert "shipments" not in asked.data
+
+
+def test_a_yes_to_the_lot_asked_back_answers_about_it(plant: str) -> None:
+    bot = service(plant)
+    asked = bot.hear("who got lot four four seven two", today=TODAY, conversation="c")
+    offered = [c["lot"] for c in asked.data["candidates"]]
+
+    reply = "yes" if "Did you mean" in asked.text else "the first"
+    answer = bot.hear(reply, today=TODAY, conversation="c")
+
+    assert answer.ok and answer.intent == "trace_forward"
+    assert (answer.query["lots"], answer.query["heard"]) == ([offered[0]], ["4472"])
+
+
+def test_a_no_to_the_lot_asked_back_asks_for_the_code_again(plant: str) -> None:
+    bot = service(plant)
+    bot.hear("who got lot four four seven two", today=TODAY, conversation="c")
+
+    answer = bot.hear("no", today=TODAY, conversation="c")
+
+    assert (answer.ok, answer.data["reason"]) == (False, "say again")
+
+
+def test_a_phone_line_unsure_of_an_exact_code_asks_back(plant: str) -> None:
+    answer = service(plant).hear("who got lot 4471", today=TODAY, confidence=0.4)
+
+    assert (answer.ok, answer.data["reason"]) == (False, "confirm lot")
+    assert answer.data["candidates"][0]["lot"] == "4471"
 
 
 def test_a_poorly_heard_question_is_asked_again(plant: str) -> None:

@@ -331,3 +331,34 @@ def test_tracebot_listen_confirms_a_recorded_hold_by_a_recorded_yes(
             text("select actor from audit_log where action = 'hold' and detail like '%4398%'")
         ).scalar_one()
     assert actor == "cli:lead"
+
+
+def test_a_lot_added_while_serving_is_asked_about_by_voice_at_once(server: str) -> None:
+    """The recogniser lists no codes: a lot recorded a moment ago is heard at once."""
+    receipt = {
+        "type": "receipt",
+        "lot_code": "4617",
+        "sku": "OAT-ROLLED",
+        "supplier": "ACME",
+        "supplier_lot": "AC-77",
+        "quantity": 500,
+        "uom": "kg",
+        "received_on": time.strftime("%Y-%m-%d"),
+        "site": "PLANT",
+        "reference": "PO-4617",
+    }
+    added = httpx.post(f"{server}/api/events", json=receipt, headers={"X-API-Key": KEY}, timeout=30)
+    assert added.status_code in (200, 201), added.text
+
+    response = httpx.post(
+        f"{server}/voice/audio?session=new-lot",
+        content=espeak("when does lot four six one seven expire"),
+        headers={"X-API-Key": KEY},
+        timeout=60,
+    )
+
+    answer = response.json()
+    offered = [c["lot"] for c in answer["data"].get("candidates", [])]
+    assert answer["query"].get("lots") == ["4617"] or "4617" in offered, answer
+    if not answer["ok"]:  # asked back, never answered about another lot
+        assert answer["data"]["reason"] == "confirm lot"

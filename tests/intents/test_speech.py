@@ -54,7 +54,7 @@ def with_data_size(data: bytes, size: int) -> bytes:
             wav(channels=65535),
             "The WAV header gives 65535 channels; send 1 to 8 (mono is best).",
         ),
-        (wav(width=3), "Send 16-bit PCM WAV audio."),
+        (wav(width=3), "Send 16-bit PCM or 8-bit µ-law WAV audio."),
         (  # a streamed header: the frames end where the data does
             with_data_size(wav(channels=2, frames=bytes(1602)), 0x7FFFF000),
             "The WAV data ends inside a frame: 1,602 bytes are no whole number of 4-byte frames.",
@@ -88,3 +88,41 @@ def test_pcm16k_takes_a_streamed_header_that_promises_more_frames() -> None:
     streamed = with_data_size(wav(frames=bytes(1600)), 0x7FFFF000)
 
     assert len(pcm16k(streamed)) == 3200  # 800 frames at 8 kHz: 1,600 at 16 kHz
+
+
+def mulaw_wav(samples: bytes, *, rate: int = 8000, tag: int = 7) -> bytes:
+    """A G.711 WAV file (format tag 7 µ-law, 6 A-law) of 8-bit ``samples``."""
+    fmt = struct.pack("<HHIIHH", tag, 1, rate, rate, 1, 8) + struct.pack("<H", 0)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"fact" + struct.pack("<II", 4, len(samples))
+    body += b"data" + struct.pack("<I", len(samples)) + samples
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def test_pcm16k_reads_mulaw_telephone_audio_at_16_khz() -> None:
+    # 0xFF is µ-law silence, 0x80 its loudest positive value
+    audio = pcm16k(mulaw_wav(bytes([0xFF, 0x80] * 400)))
+
+    samples = struct.unpack(f"<{len(audio) // 2}h", audio)
+    assert len(samples) == 1600  # 800 frames at 8 kHz: 1,600 at 16 kHz
+    assert max(samples) > 30000 and min(samples) == 0
+
+
+def test_pcm16k_reads_alaw_and_refuses_g711_that_is_not_8_bit() -> None:
+    assert len(pcm16k(mulaw_wav(bytes([0xD5] * 800), tag=6))) == 3200
+    broken = bytearray(mulaw_wav(bytes(800)))
+    struct.pack_into("<H", broken, 34, 16)  # bits per sample
+    with pytest.raises(SpeechError, match=r"16-bit G\.711 audio; µ-law and A-law are 8-bit"):
+        pcm16k(bytes(broken))
+
+
+def test_pcm16k_widens_telephone_band_audio_by_folding() -> None:
+    """8 kHz speech has nothing above 4 kHz; folded, the upper band mirrors the lower."""
+    tone = [int(8000 * ((k * 1000 / 8000 * 2) % 2 - 1)) for k in range(8000)]  # 1 kHz saw
+    audio = pcm16k(wav(frames=struct.pack(f"<{len(tone)}h", *tone)))
+    samples = struct.unpack(f"<{len(audio) // 2}h", audio)
+    import numpy as np
+
+    spectrum = np.abs(np.fft.rfft(np.array(samples, dtype=float))) ** 2
+    upper = spectrum[len(spectrum) // 2 :].sum() / spectrum.sum()
+    assert len(samples) == 16000 and upper > 0.2
