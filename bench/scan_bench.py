@@ -108,7 +108,10 @@ def corpus(only: list[str], misses: bool) -> None:
             started = time.perf_counter()
             texts += [decoded.text for decoded in decode_image(image.read_bytes())]
             seconds.append(time.perf_counter() - started)
-        good = expected in texts or (len(images) > 1 and "".join(texts) == expected)
+        # An expected file or two carry a stray space, which no decoder reads.
+        good = expected.strip() in [text.strip() for text in texts] or (
+            len(images) > 1 and "".join(texts) == expected
+        )
         right[family].append(good)
         if not good:
             missed.append(f"{images[0].relative_to(SHARED)}: read {texts!r:.80}")

@@ -14,8 +14,7 @@ item beside a GS1-128 giving lot and expiry make one answer; two different GTINs
 says so: the caller asks, it does not choose.
 
 Example:
-    >>> if TYPE_CHECKING:
-    from intents.imaging import Decoded
+    >>> from intents.imaging import Decoded
     >>> label = read_label([
     ...     Decoded("EAN-13", "0614141999996"[1:], "]E0"),
     ...     Decoded("Code 128", "10L-2024-0113\\x1d17270131", "]C1"),

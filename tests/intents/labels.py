@@ -79,7 +79,12 @@ def photograph(
     """The label as a phone might see it: on a larger scene, turned (by ``angle``, or at
     random), skewed, blurred (a Gaussian radius in ``blur``, in pixels of the photo), dim."""
     angle = rng.uniform(0, 360) if angle is None else angle
-    turned = label.rotate(angle, expand=True, fillcolor=235, resample=Image.Resampling.BICUBIC)
+    # The background around the label first, so the keystone below (which trims up to
+    # 6 % off the edges) never cuts into the label itself.
+    pad_x, pad_y = int(label.width * 0.08) + 8, int(label.height * 0.08) + 8
+    framed = Image.new("L", (label.width + 2 * pad_x, label.height + 2 * pad_y), 235)
+    framed.paste(label, (pad_x, pad_y))
+    turned = framed.rotate(angle, expand=True, fillcolor=235, resample=Image.Resampling.BICUBIC)
     width, height = turned.size
     # Keystone, as when the phone is not square on: one edge seen shorter than the
     # opposite one (QUAD takes the source corners: upper left, lower left,

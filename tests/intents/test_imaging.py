@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from intents.barcode import read_label
-from intents.imaging import ImagingError, decode_image
+from intents.imaging import ImagingError, bar_regions, decode_image
 from tests.conftest import SHARED
 from tests.intents.labels import LabelSpec, have_zint, photograph, render, specs
 
@@ -114,3 +115,68 @@ def test_decode_of_a_photo_a_few_pixels_wide_is_empty(size: tuple[int, int]) -> 
     Image.new("L", size, 255).save(photo, "PNG")
 
     assert decode_image(photo.getvalue()) == []
+
+
+@needs_zint
+@pytest.mark.parametrize("angle", range(0, 360, 15))
+def test_gs1_128_reads_at_any_angle(tmp_path: Path, angle: int) -> None:
+    rng = random.Random(angle)
+    spec = LabelSpec("00614141000418", "L4471-A1", date(2027, 7, 28), "gs1-128")
+
+    label = read_label(decode_image(photograph(render(spec, tmp_path), rng, angle=angle)))
+
+    assert (label.gtin, label.lot, label.expiry) == (spec.gtin, spec.lot, spec.expiry)
+
+
+@needs_zint
+@pytest.mark.parametrize("angle", [30, 45, 135, 200])
+def test_databar_expanded_reads_through_heavy_blur(tmp_path: Path, angle: int) -> None:
+    rng = random.Random(angle)
+    spec = LabelSpec("09506000134352", "ABC123", date(2027, 3, 1), "databar-expanded")
+
+    photo = photograph(render(spec, tmp_path), rng, angle=angle, blur=(2.5, 3.0))
+    label = read_label(decode_image(photo))
+
+    assert (label.gtin, label.lot, label.expiry) == (spec.gtin, spec.lot, spec.expiry)
+
+
+@needs_zint
+@pytest.mark.parametrize("angle", [20, 100, 260, 280])
+def test_ean_13_beside_gs1_128_both_read_at_an_angle(tmp_path: Path, angle: int) -> None:
+    rng = random.Random(angle)
+    spec = LabelSpec("00614141000432", "L8796-G16", date(2027, 12, 1), "ean-13+gs1-128")
+
+    label = read_label(decode_image(photograph(render(spec, tmp_path), rng, angle=angle)))
+
+    assert (label.gtin, label.lot, label.expiry, label.conflict) == (
+        spec.gtin,
+        spec.lot,
+        spec.expiry,
+        None,
+    )
+
+
+@needs_zint
+def test_twelve_megapixel_photo_decodes_within_a_second(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    spec = LabelSpec("00614141000418", "4471", date(2027, 7, 28), "gs1-128")
+    photo = photograph(render(spec, tmp_path), rng, megapixels=12.0, angle=35)
+
+    seconds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        decode_image(photo)
+        seconds.append(time.perf_counter() - started)
+
+    assert sorted(seconds)[1] < 1.0
+
+
+def test_bar_regions_find_the_bars_angle() -> None:
+    bars = Image.new("L", (600, 300), 255)
+    for x in range(120, 480, 9):
+        bars.paste(0, (x, 80, x + 4 + x % 3, 220))
+
+    for turn in (0, 20, 70, 110, 160):
+        region = bar_regions(bars.rotate(turn, expand=True, fillcolor=255))[0]
+        across = (180 - turn) % 180
+        assert min(abs(region.angle - across), 180 - abs(region.angle - across)) < 4
