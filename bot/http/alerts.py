@@ -93,7 +93,7 @@ CHANGE_REFUSED = {
     "/api/alerts/{alert_id}/{action}",
     response_model=AnswerBody,
     response_model_exclude_unset=True,
-    responses=Refusals.of(401, 403, 404, 409, 413, 422, 503),
+    responses=Refusals.of(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def change_alert(
     who: Writer,

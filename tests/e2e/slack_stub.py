@@ -38,6 +38,7 @@ class SlackStub:
         self.uploads: dict[str, bytes] = {}
         self.files: dict[str, tuple[str, bytes]] = {}  # name -> (mimetype, bytes)
         self.failures: dict[str, list[int]] = {}
+        self.every: dict[str, tuple[int, int, int]] = {}
         self.history: dict[str, list[dict[str, Any]]] = {}
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.socket_url: str | None = None  # what apps.connections.open hands out
@@ -82,6 +83,11 @@ class SlackStub:
         with self._lock:
             self.failures[method] = [status] * times
 
+    def fail_every(self, method: str, nth: int, status: int = 500) -> None:
+        """Make every ``nth`` call of ``method`` fail (0: none), until told otherwise."""
+        with self._lock:
+            self.every[method] = (nth, 0, status)
+
     def of(self, method: str) -> list[Call]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -118,6 +124,11 @@ class SlackStub:
             pending = self.failures.get(method)
             if pending:
                 return pending.pop(0), {"ok": False, "error": "internal_error"}
+            nth, seen, status = self.every.get(method, (0, 0, 500))
+            if nth:
+                self.every[method] = (nth, seen + 1, status)
+                if (seen + 1) % nth == 0:
+                    return status, {"ok": False, "error": "internal_error"}
         if method == "apps.connections.open":
             if self.socket_url is None:
                 return 200, {"ok": False, "error": "not_allowed_token_type"}
