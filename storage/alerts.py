@@ -57,7 +57,7 @@ from trace_engine.rules import (
 )
 from trace_engine.units import convert
 
-__all__ = ["STATES", "check_rules", "open_alerts", "wake_snoozed"]
+__all__ = ["STATES", "check_rules", "history_of", "open_alerts", "wake_snoozed"]
 
 CHUNK = 5_000
 WHOLE_TABLE = 20_000
@@ -274,13 +274,15 @@ def _overdrawn_candidates(connection: Connection, lot_ids: Collection[int] | Non
     other_unit = case(
         (and_(movements.c.uom.is_not(None), movements.c.uom != LOTS.c.uom), 1), else_=0
     )
+    allowed = func.coalesce(ITEMS.c.overdraw_tolerance / 100.0, TOLERANCE)
     statement = (
         select(movements.c.lot_id)
         .join(LOTS, LOTS.c.id == movements.c.lot_id)
+        .join(ITEMS, ITEMS.c.id == LOTS.c.item_id)
         .group_by(movements.c.lot_id)
         .having(
             or_(
-                func.sum(movements.c.q) > func.max(LOTS.c.quantity) * (1 + TOLERANCE),
+                func.sum(movements.c.q) > func.max(LOTS.c.quantity) * (1 + func.max(allowed)),
                 func.sum(other_unit) > 0,
             )
         )
@@ -651,6 +653,40 @@ def open_alerts(
             "state_at": row[9].isoformat() if row[9] else None,
             "snoozed_until": row[10].isoformat() if row[10] else None,
             "note": row[11],
+        }
+        for row in rows
+    ]
+
+
+def history_of(url: str, summary_id: int) -> list[dict[str, Any]]:
+    """The irregularities a history check's summary post stands for (recorded in the
+    same transaction as it), oldest first; none when ``summary_id`` is no summary."""
+    summary = ALERTS.alias("summary")
+    statement = (
+        select(
+            ALERTS.c.id,
+            ALERTS.c.kind,
+            LOTS.c.lot_code,
+            ALERTS.c.message,
+            ALERTS.c.detail,
+            ALERTS.c.created_at,
+        )
+        .join(summary, summary.c.created_at == ALERTS.c.created_at)
+        .join_from(ALERTS, LOTS, LOTS.c.id == ALERTS.c.lot_id, isouter=True)
+        .where(summary.c.id == summary_id, summary.c.kind == "history")
+        .where(ALERTS.c.status == "history")
+        .order_by(ALERTS.c.id)
+    )
+    with make_engine(url).connect() as connection:
+        rows = connection.execute(statement).all()
+    return [
+        {
+            "id": row[0],
+            "kind": row[1],
+            "lot": row[2],
+            "message": row[3],
+            "detail": json.loads(row[4] or "{}"),
+            "recorded_at": row[5].isoformat(),
         }
         for row in rows
     ]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["init_schema", "make_engine", "schema_revision", "session_scope"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 """The newest migration: checked without loading Alembic (a test keeps it true)."""
 
 

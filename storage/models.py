@@ -69,6 +69,9 @@ class Item(SQLModel, table=True):
     qc_release: bool | None = None
     """Whether its lots must pass QC before they ship; unset: only lots with a QC check
     on record."""
+    overdraw_tolerance: float | None = None
+    """Per cent more than a lot held that may leave it before it is overdrawn (unset:
+    the plant's 2 %)."""
 
 
 class Party(SQLModel, table=True):

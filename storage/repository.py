@@ -188,6 +188,7 @@ class SqlStore:
                 ITEMS.c.temperature_min,
                 ITEMS.c.temperature_max,
                 ITEMS.c.qc_release,
+                ITEMS.c.overdraw_tolerance,
             ),
             ItemFacts,
         )

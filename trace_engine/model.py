@@ -88,6 +88,8 @@ class ItemFacts:
     temperature_max: float | None = None
     qc_release: bool | None = None
     """Its lots must pass QC before they ship (None: where a lot has a check on record)."""
+    overdraw_tolerance: float | None = None
+    """Per cent more than a lot held that may leave it (None: ``rules.TOLERANCE``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,7 +304,8 @@ def consumption_irregularities(
 def overdrawn_lots(
     totals: Mapping[int, tuple[float, float, float]], names: Names
 ) -> list[AlertDraft]:
-    """Lots from which more went out than they held.
+    """Lots from which more went out than they held, beyond the tolerance (the item's
+    ``overdraw_tolerance`` per cent, else ``TOLERANCE``).
 
     ``totals`` maps a lot id to (consumed, shipped, adjusted) in the lot's unit;
     the lot's quantity is what it held.
@@ -316,7 +317,8 @@ def overdrawn_lots(
             continue
         held = lot.quantity + adjusted
         out = consumed + shipped
-        if out > held * (1 + TOLERANCE) + 1e-9:
+        own = names.items[lot.item_id].overdraw_tolerance if lot.item_id in names.items else None
+        if out > held * (1 + (TOLERANCE if own is None else own / 100)) + 1e-9:
             drafts.append(
                 AlertDraft(
                     f"overdrawn:{lot_id}",

@@ -962,6 +962,16 @@ class TraceService:
         with _database(self.database_url):
             return open_alerts(self.database_url, states=states)
 
+    def history_of(self, summary_id: int) -> list[dict[str, Any]]:
+        """The irregularities a history check's summary alert sums up, each with its
+        severity."""
+        from storage.alerts import history_of
+        from trace_engine.rules import severity
+
+        with _database(self.database_url):
+            found = history_of(self.database_url, summary_id)
+        return [{**row, "severity": severity(row["kind"], row["detail"])} for row in found]
+
     def alert_request(
         self,
         action: str,

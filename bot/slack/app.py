@@ -428,6 +428,8 @@ class SlackBot:
             await post(await run(Intent(payload["i"], lots=lots, confidence=1.0)))
         elif action_id == "tb_show_all":
             await self._show_all(client, payload.get("q") or {}, channel, thread_ts)
+        elif action_id == "tb_history_list":
+            await self._history_list(client, int(payload["alert"]), channel, thread_ts)
         elif action_id == "tb_fsma":
             await self._upload_fsma(client, lots, channel, thread_ts)
         elif action_id == "tb_diagram":
@@ -641,6 +643,33 @@ class SlackBot:
             content=buffer.getvalue(),
             filename=f"{name}.csv",
             title=f"All {len(rows)} rows: {answer.text.splitlines()[0][:120]}".replace("*", ""),
+        )
+
+    async def _history_list(
+        self, client: AsyncWebClient, summary_id: int, channel: str, thread_ts: str | None
+    ) -> None:
+        """Every irregularity a history check's post sums up, as CSV in its thread."""
+        found = await self._call("history_of", summary_id)
+        if not found:
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=f"Alert #{summary_id} is no history check; nothing to list.",
+            )
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["id", "severity", "kind", "lot", "message", "recorded_at"])
+        writer.writerows(
+            [cell(row[key]) for key in ("id", "severity", "kind", "lot", "message", "recorded_at")]
+            for row in found
+        )
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=buffer.getvalue(),
+            filename=f"history-check-{summary_id}.csv",
+            title=f"History check #{summary_id}: all {len(found)} irregularities",
         )
 
     async def _upload_file(

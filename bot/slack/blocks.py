@@ -368,6 +368,8 @@ def alert_blocks(alert: Any, scope: dict[str, Any] | None) -> list[dict[str, Any
         lots = [alert.lot] if alert.lot else []
         payload = value(alert=alert.id, lots=lots)
         buttons: list[dict[str, Any]] = []
+        if alert.kind == "history":
+            buttons.append(_button("Show list", "tb_history_list", value(alert=alert.id)))
         if lots:
             buttons += [
                 _button("Hold lot and downstream", "tb_alert_hold", payload, style="danger"),

@@ -449,6 +449,14 @@ def _item(row: Row) -> dict[str, Any]:
         if release not in _BOOLEANS:
             raise RowError(f"bad qc_release {release!r} (expected true or false)")
         item["qc_release"] = _BOOLEANS[release]
+    tolerance = row.get("overdraw_tolerance").rstrip("% ")
+    if tolerance:
+        value = parse_quantity(tolerance, "overdraw_tolerance")
+        if value is None or value > 100:
+            raise RowError(
+                f"bad overdraw_tolerance {tolerance!r} (expected per cent, 0 to 100, as 2 or 2%)"
+            )
+        item["overdraw_tolerance"] = value
     return item
 
 

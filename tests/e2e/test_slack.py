@@ -8,6 +8,7 @@ signs them; the tests assert on what TraceBot sent back to the stand-in.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import io
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -875,6 +876,41 @@ def test_alert_buttons_hold_downstream_recall_and_acknowledge(
     assert tuple(status) == ("acknowledged", "slack:U0ALICE")
     assert on_hold == len(set(held))
     assert held_update.params["text"].startswith("*Lots ")
+
+
+def test_old_events_give_one_history_post_whose_button_lists_them(
+    server: str, stub: SlackStub
+) -> None:
+    old = (date.today() - timedelta(days=40)).isoformat()
+    events = [
+        {**failure, "test": test, "at": f"{old}T09:30:00"}
+        for test in ("ochratoxin", "lead")
+        for failure in qc_failure("4398", test)
+    ]
+    recorded = httpx.post(f"{server}/api/events", json=events, headers={"X-API-Key": API_KEY})
+    assert recorded.status_code == 201, recorded.text
+    [summary] = stub.wait_for(
+        "chat.postMessage",
+        where=lambda c: str(c.params.get("text", "")).startswith("History check: 2"),
+    )
+    assert not [c for c in stub.of("chat.postMessage") if "ochratoxin" in str(c.params["text"])]
+    show = buttons_of(summary)["tb_history_list"]
+    ts = next(m["ts"] for m in stub.history[ALERTS] if m["text"] == summary.params["text"])
+
+    click(server, "tb_history_list", show, user="U0BOB", channel=ALERTS, ts=ts)
+
+    [done] = stub.wait_for(
+        "files.completeUploadExternal",
+        where=lambda c: "History check" in str(c.params.get("files", "")),
+    )
+    rows = list(
+        csv.reader(io.StringIO(stub.uploads[json.loads(done.params["files"])[0]["id"]].decode()))
+    )
+    assert rows[0] == ["id", "severity", "kind", "lot", "message", "recorded_at"]
+    listed = sorted(
+        (row[2], row[3], "ochratoxin" in row[4] or "lead" in row[4]) for row in rows[1:]
+    )
+    assert listed == [("qc_failed", "4398", True), ("qc_failed", "4398", True)]
 
 
 def test_alert_snoozed_and_resolved_from_its_message(

@@ -113,6 +113,49 @@ def test_rules_raise_one_alert_per_problem(database: str, tmp_path: Path) -> Non
     assert report.alerts == 7
 
 
+@pytest.mark.parametrize(("tolerance", "overdrawn"), [("15", False), ("10%", True), ("", True)])
+def test_an_items_own_tolerance_decides_when_its_lot_is_overdrawn(
+    database: str, tmp_path: Path, tolerance: str, overdrawn: bool
+) -> None:
+    plant = irregular_plant(tmp_path / "plant")  # 900 kg taken from the 800 kg of B-1
+    write_csv(
+        plant,
+        "items.csv",
+        [
+            [*ITEMS[0], "overdraw_tolerance"],
+            *([*row, tolerance if row[0] == "BASE" else ""] for row in ITEMS[1:]),
+        ],
+    )
+
+    import_csv_dir(database, plant, **NEWS)
+
+    kinds = {(alert["kind"], alert["lot"]) for alert in open_alerts(database)}
+    assert (("overdrawn", "B-1") in kinds) is overdrawn
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "reason"),
+    [
+        ("lots", "bad number 'lots' in overdraw_tolerance"),
+        ("150", "bad overdraw_tolerance '150' (expected per cent, 0 to 100, as 2 or 2%)"),
+    ],
+)
+def test_a_tolerance_that_is_no_per_cent_is_a_rejected_row(
+    database: str, tmp_path: Path, tolerance: str, reason: str
+) -> None:
+    plant = irregular_plant(tmp_path / "plant")
+    write_csv(
+        plant,
+        "items.csv",
+        [[*ITEMS[0], "overdraw_tolerance"], [*ITEMS[1], tolerance], *ITEMS[2:]],
+    )
+
+    report = import_csv_dir(database, plant, **NEWS)
+
+    rejected = [(r.file, r.line, r.reason) for r in report.rejected if r.file == "items.csv"]
+    assert rejected == [("items.csv", 2, reason)]
+
+
 def test_rules_run_again_raise_nothing_new(database: str, tmp_path: Path) -> None:
     plant = irregular_plant(tmp_path / "plant")
     import_csv_dir(database, plant, **NEWS)
