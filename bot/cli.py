@@ -157,9 +157,12 @@ def import_epcis_command(
         print(json.dumps(report.as_dict()))
         return
     _print_report(report)
+    for warning in report.warnings:
+        stderr.print(f"{file.name}: warning: {warning}", markup=False, highlight=False)
     stdout.print(
         f"{report.events} new event(s), {report.skipped_events} seen before; "
-        f"{report.alerts} alert(s) raised."
+        f"{report.alerts} alert(s) raised"
+        + (f"; {len(report.warnings)} warning(s)." if report.warnings else ".")
     )
 
 

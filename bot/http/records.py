@@ -66,9 +66,12 @@ def records_router(wake: Callable[[], None]) -> APIRouter:
     async def capture(request: Request, who: Writer, service: Service) -> dict[str, Any]:
         """Capture an EPCIS 2.0 document (JSON or JSON-LD): all or nothing."""
         document = await _json_body(request)
-        if not isinstance(document, dict):
+        if not isinstance(document, dict | list):
             raise ApiError(
-                400, "not_epcis", "The body is not an EPCIS document (a JSON object).", path="$"
+                400,
+                "not_epcis",
+                "The body is not an EPCIS document, an event or a list of events.",
+                path="$",
             )
         report = await run_in_threadpool(service.capture, document, caller=who)
         if report.alerts:

@@ -192,6 +192,11 @@ class CaptureReport(Shape):
     events: int
     skipped_events: int
     rejected: list[dict[str, Any]]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what was recorded but not traced (an identifier that names no goods, "
+        "a party no event named), each at its JSON path",
+    )
 
 
 class Health(Shape):

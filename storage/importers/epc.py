@@ -33,7 +33,9 @@ class EpcError(ValueError):
 class Epc:
     """What an identifier names: ``kind`` is lgtin, sgtin, gtin (a class without
     lot), sscc, sgln or pgln; ``code`` is the SSCC or GLN (``serial`` holds an
-    SGLN's extension)."""
+    SGLN's extension). ``other`` is an identifier with no meaning for traceability
+    (a returnable asset, a ``geo:`` place, another Digital Link key or domain): it
+    is recorded with its event and not traced; ``code`` holds what made it so."""
 
     kind: str
     gtin: str | None = None
@@ -59,6 +61,9 @@ def _gtin(company: str, item: str) -> str:
 
 
 _URN = re.compile(r"^urn:epc:(id|class|idpat):([a-z]+):(.+)$")
+TRACED = frozenset({"lgtin", "sgtin", "sscc", "sgln", "pgln"})
+"""The EPC schemes that name goods, pallets and places; GRAI, GIAI, GSRN, GDTI and
+the rest name assets, people and documents."""
 PRIVATE = "urn:tracebot:"
 """TraceBot's own URNs for what has no GS1 key: ``urn:tracebot:lot:SKU:LOT``,
 ``urn:tracebot:item:SKU`` and ``urn:tracebot:party:ID`` (parts percent-encoded)."""
@@ -73,10 +78,14 @@ def parse_epc(uri: str) -> Epc:
         return _from_urn(match[2], unquote(match[3]), uri)
     if uri.startswith(("http://", "https://")):
         return _from_digital_link(uri)
+    if uri.startswith(("geo:", "urn:epc:id:", "urn:epc:class:", "urn:uuid:")):
+        return Epc("other", code="an identifier that names no goods, pallet or place here")
     raise EpcError(f"not a GS1 identifier: {uri!r}")
 
 
 def _from_urn(scheme: str, body: str, uri: str) -> Epc:
+    if scheme not in TRACED:
+        return Epc("other", code=f"a {scheme.upper()}, which names no goods, pallet or place")
     parts = body.split(".")
     if scheme in ("lgtin", "sgtin") and len(parts) >= 3:
         gtin = _gtin(parts[0], parts[1])
@@ -120,14 +129,17 @@ def _from_digital_link(uri: str) -> Epc:
     result = biip.parse(uri)
     link = result.gs1_digital_link_uri
     if link is None:
-        raise EpcError(f"not a GS1 Digital Link URI: {uri!r}")
+        if re.search(r"/(01|00|414|417)/", uri) and "id.gs1.org" in uri.lower():
+            raise EpcError(f"not a GS1 Digital Link URI: {uri!r}")
+        return Epc("other", code="a web address that is no GS1 Digital Link of goods or places")
     values = {element.ai.ai: element.value for element in link.element_strings}
     if "00" in values:
         return Epc("sscc", code=values["00"])
     if "414" in values or "417" in values:
         return Epc("sgln" if "414" in values else "pgln", code=values.get("414") or values["417"])
     if "01" not in values:
-        raise EpcError(f"a Digital Link URI without GTIN, SSCC or GLN: {uri!r}")
+        keys = ", ".join(sorted(values)) or "none"
+        return Epc("other", code=f"a Digital Link of GS1 key {keys}, which names no goods or place")
     gtin = values["01"].zfill(14)
     if "10" in values:
         return Epc("lgtin", gtin=gtin, lot=values["10"])

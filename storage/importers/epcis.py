@@ -119,6 +119,98 @@ EVENT_TYPES = (
     "TransactionEvent",
     "AssociationEvent",
 )
+ACTIONS = ("ADD", "OBSERVE", "DELETE")
+"""An event's action (every type but TransformationEvent has one)."""
+BIZ_STEPS = frozenset(
+    [
+        "accepting",
+        "arriving",
+        "assembling",
+        "collecting",
+        "commissioning",
+        "consigning",
+        "creating_class_instance",
+        "cycle_counting",
+        "decommissioning",
+        "departing",
+        "destroying",
+        "disassembling",
+        "dispensing",
+        "encoding",
+        "entering_exiting",
+        "holding",
+        "inspecting",
+        "installing",
+        "killing",
+        "loading",
+        "other",
+        "packing",
+        "picking",
+        "receiving",
+        "removing",
+        "repackaging",
+        "repairing",
+        "replacing",
+        "reserving",
+        "retail_selling",
+        "sampling",
+        "sensor_reporting",
+        "shipping",
+        "staging_outbound",
+        "stock_taking",
+        "stocking",
+        "storing",
+        "transporting",
+        "unloading",
+        "unpacking",
+        "void_shipping",
+    ]
+)
+"""The business steps of GS1's Core Business Vocabulary 2.0, as bare words; any
+other business step is a URI."""
+DISPOSITIONS = frozenset(
+    [
+        "active",
+        "available",
+        "completeness_inferred",
+        "completeness_verified",
+        "conformant",
+        "container_closed",
+        "container_open",
+        "damaged",
+        "destroyed",
+        "dispensed",
+        "disposed",
+        "encoded",
+        "expired",
+        "in_progress",
+        "in_transit",
+        "inactive",
+        "mismatch_class",
+        "mismatch_instance",
+        "mismatch_quantity",
+        "needs_replacement",
+        "no_pedigree_match",
+        "non_conformant",
+        "non_sellable_other",
+        "partially_dispensed",
+        "recalled",
+        "reserved",
+        "retail_sold",
+        "returned",
+        "sellable_accessible",
+        "sellable_not_accessible",
+        "stolen",
+        "unavailable",
+        "unknown",
+    ]
+)
+"""The dispositions of CBV 2.0, as bare words."""
+QUANTITY_FIELDS = frozenset({"epcClass", "quantity", "uom"})
+MOVES = frozenset({"receiving", "arriving", "accepting", "shipping", "departing"})
+"""Business steps that move goods in or out, whatever the event type."""
+UNKNOWN_PARTY = "UNKNOWN"
+"""The party a receipt or shipment is recorded with when its event names none."""
 
 
 class EpcisError(StorageError):
@@ -518,8 +610,44 @@ def _validate(shape: TypeAdapter[Any], value: Any, path: str) -> None:
         raise EpcisError(json_path(path, *first["loc"]), reason) from err
 
 
+def as_document(value: Any) -> Any:
+    """A bare event, or a list of events, as the EPCIS document that holds them
+    (capture interfaces and test suites send both); anything else as it is.
+
+    Example:
+        >>> as_document({"type": "ObjectEvent", "eventTime": "2026-11-20T09:00:00Z"})["type"]
+        'EPCISDocument'
+        >>> len(as_document([{"type": "ObjectEvent"}, {"type": "AggregationEvent"}])
+        ...     ["epcisBody"]["eventList"])
+        2
+    """
+    if isinstance(value, list):
+        events = value
+    elif (
+        isinstance(value, dict)
+        and value.get("type")
+        not in (
+            "EPCISDocument",
+            "EPCISQueryDocument",
+        )
+        and ("eventTime" in value or value.get("type") in EVENT_TYPES)
+    ):
+        events = [value]
+    else:
+        return value
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": datetime.now(UTC).isoformat(timespec="seconds"),
+        "epcisBody": {"eventList": events},
+    }
+
+
 def read_epcis(path: Path) -> dict[str, Any]:
-    """The JSON document in ``path``; bad JSON is an EpcisError with its place.
+    """The JSON document in ``path`` (a byte-order mark is skipped; a bare event or a
+    list of events is taken as the document holding them); bad JSON is an EpcisError
+    with its place.
 
     Raises:
         EpcisError: the file is larger than ``MAX_FILE_BYTES``, not UTF-8, not JSON
@@ -529,7 +657,7 @@ def read_epcis(path: Path) -> dict[str, Any]:
     if size > MAX_FILE_BYTES:
         raise EpcisError("$", f"a file of {size:,} bytes; at most {MAX_FILE_BYTES:,} are read")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = as_document(json.loads(path.read_text(encoding="utf-8-sig")))
     except json.JSONDecodeError as err:
         raise EpcisError(
             f"$ (line {err.lineno}, column {err.colno})", f"not JSON: {err.msg}"
@@ -556,6 +684,8 @@ def _events(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             "$.epcisBody", "missing" if "epcisBody" not in document else "expected an object"
         )
     _validate(_DOCUMENT, document, "$")
+    if "@context" not in document:
+        raise EpcisError("$.@context", "missing (a JSON-LD document names its context)")
     body = document["epcisBody"]
     if kind == "EPCISQueryDocument":
         results = body.get("queryResults", {}).get("resultsBody", {})
@@ -569,8 +699,52 @@ def _events(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _check_event(path: str, event: dict[str, Any]) -> None:
-    """Refuse an event whose fields do not have the types the importer reads."""
+    """Refuse an event whose fields do not have the types the importer reads, or
+    that breaks the standard where a reader depends on it: an action other than
+    ADD, OBSERVE or DELETE (or none), a business step or disposition that is
+    neither CBV's word nor a URI, a quantity element with a field it does not
+    define or a quantity that is no number, an ``ilmd`` field without a namespace,
+    an ObjectEvent that names nothing."""
     _validate(_EVENT, event, path)
+    kind = event.get("type")
+    if kind not in EVENT_TYPES and ":" not in str(kind):
+        # an extension's own event type is a URI (or a prefixed name), never a bare word
+        raise EpcisError(f"{path}.type", f"an event type this importer does not read: {kind!r}")
+    if kind in EVENT_TYPES and kind != "TransformationEvent":
+        action = event.get("action")
+        if action not in ACTIONS:
+            raise EpcisError(
+                f"{path}.action",
+                "missing"
+                if action is None
+                else f"expected ADD, OBSERVE or DELETE, got {_shown(action)}",
+            )
+    for key, words in (("bizStep", BIZ_STEPS), ("disposition", DISPOSITIONS)):
+        value = event.get(key)
+        if isinstance(value, str) and ":" not in value and value not in words:
+            raise EpcisError(
+                f"{path}.{key}", f"{_shown(value)} is no CBV {key} (use CBV's word or a URI)"
+            )
+    for key in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+        for index, element in enumerate(event.get(key) or []):
+            extra = sorted(set(element) - QUANTITY_FIELDS)
+            if extra:
+                raise EpcisError(
+                    json_path(path, key, index, extra[0]), "not a field of a quantity element"
+                )
+            amount = element.get("quantity")
+            if amount is not None and (
+                isinstance(amount, bool) or not isinstance(amount, int | float)
+            ):
+                raise EpcisError(
+                    json_path(path, key, index, "quantity"),
+                    f"expected a number, got {_shown(amount)}",
+                )
+    for key in event.get("ilmd") or {}:
+        if ":" not in key and key not in ("@context", "type"):
+            raise EpcisError(json_path(path, "ilmd", key), "an ilmd field needs a namespace prefix")
+    if kind == "ObjectEvent" and "epcList" not in event and "quantityList" not in event:
+        raise EpcisError(path, "an ObjectEvent names no epcList or quantityList")
     for key, value in event.items():
         if key.startswith("tracebot:") and isinstance(value, dict | list):
             raise EpcisError(
@@ -688,16 +862,25 @@ class _Translator:
         # What each SSCC holds: packed in this document, or looked up in the database.
         self.containers: dict[str, list[_Line | str]] = {}
         self.stored_container: Callable[[str], list[_Line | str]] = lambda _sscc: []
+        self.warnings: list[str] = []
+        """What was recorded without being traced, and why, at its JSON path."""
+
+    def warn(self, path: str, what: str) -> None:
+        line = f"{path}: {what}"
+        if line not in self.warnings:
+            self.warnings.append(line)
 
     # identifiers -> items, lots and parties
 
     def _epc(self, value: Any, path: str) -> Epc:
+        """What an identifier names; one that cannot be read is ``other`` (said as a
+        warning where it is used), so one bad identifier costs only itself."""
         if not isinstance(value, str):
             raise EpcisError(path, "expected an identifier (a string)")
         try:
             return parse_epc(value)
         except EpcError as err:
-            raise EpcisError(path, str(err)) from err
+            return Epc("other", code=f"unreadable ({err})")
 
     def _item(self, epc: Epc, uri: str, kind: str, uom: str | None, where: str) -> str:
         if epc.gtin is not None and epc.gtin in self.skus:
@@ -731,6 +914,9 @@ class _Translator:
 
     def party(self, uri: str, path: str, kind: str) -> str:
         epc = self._epc(uri, path)
+        if epc.kind == "other":
+            self.warn(path, f"{uri!r} is {epc.code}: no party or place recorded for it")
+            return ""
         if epc.kind not in ("sgln", "pgln", "party") or epc.code is None:
             raise EpcisError(path, f"expected a party or location (GLN), got {uri!r}")
         if epc.kind != "party" and epc.serial is None and epc.code in self.known_parties:
@@ -775,6 +961,8 @@ class _Translator:
                 lines.extend(
                     replace(line, where=line.where or where) for line in self._contents(epc.code)
                 )
+            elif epc.kind == "other":
+                self.warn(where, f"{uri!r} is {epc.code}: recorded with its event, not traced")
         for index, element in enumerate(event.get(quantities) or []):
             where = f"{path}.{quantities}[{index}]"
             epc = self._epc(element["epcClass"], f"{where}.epcClass")
@@ -782,6 +970,12 @@ class _Translator:
             uom = UNITS.get(
                 str(element.get("uom", "")), str(element.get("uom", "")).lower() or "ea"
             )
+            if epc.kind == "other":
+                self.warn(
+                    f"{where}.epcClass",
+                    f"{element['epcClass']!r} is {epc.code}: recorded with its event, not traced",
+                )
+                continue
             if epc.kind == "gtin":
                 self._item(epc, element["epcClass"], kind, uom, f"{where}.epcClass")
                 continue  # a class without a lot names no lot to trace
@@ -867,7 +1061,8 @@ class _Translator:
     def translate(self, path: str, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind not in EVENT_TYPES:
-            raise EpcisError(f"{path}.type", f"an event type this importer does not read: {kind!r}")
+            self.warn(f"{path}.type", f"{kind!r} is no EPCIS event type: recorded, not traced")
+            return
         moment = self._time(event, path)
         biz_step = _short(str(event.get("bizStep", "")))
         disposition = _short(str(event.get("disposition", "")))
@@ -879,8 +1074,30 @@ class _Translator:
             self._transformation(event, path, moment, site, facts)
         elif kind == "AggregationEvent":
             self._aggregation(event, path, moment, site, facts)
-        elif kind == "ObjectEvent":
+            if biz_step in MOVES and event.get("action") != "DELETE":
+                # receiving or shipping a packed unit (GS1 US FSMA 204 receives so)
+                children = ("childEPCs", "childQuantityList")
+                self._object(event, path, moment, site, facts, biz_step, disposition, children)
+        elif kind == "ObjectEvent" or (kind == "TransactionEvent" and biz_step in MOVES):
             self._object(event, path, moment, site, facts, biz_step, disposition)
+
+    def _someone(self, path: str, key: str, kind: str) -> str:
+        """The unknown party a receipt or shipment whose event names none is recorded
+        with, said as a warning."""
+        self.warn(path, f"no {kind} in {key}: recorded from an unknown {kind}")
+        self.tables.named["parties.csv"].setdefault(UNKNOWN_PARTY, path)
+        self.tables.parties.setdefault(
+            UNKNOWN_PARTY,
+            {
+                "id": UNKNOWN_PARTY,
+                "name": "Unknown party (not named in EPCIS)",
+                "kind": "distributor",
+                "gln": "",
+                "email": "",
+                "phone": "",
+            },
+        )
+        return UNKNOWN_PARTY
 
     def _sensors(self, event: dict[str, Any], path: str, moment: datetime) -> None:
         """Keep each sensor report with the lots the event names (its outputs for a
@@ -895,6 +1112,12 @@ class _Translator:
             where = f"{path}.sensorElementList[{index}]"
             metadata = element.get("sensorMetadata") or {}
             for number, report in enumerate(element.get("sensorReport") or []):
+                if not report.get("type"):
+                    self.warn(
+                        f"{where}.sensorReport[{number}]",
+                        "a sensor report with no type (what was measured): recorded, not kept",
+                    )
+                    continue
                 at = report.get("time") or metadata.get("time")
                 place = (
                     f"{where}.sensorReport[{number}].time"
@@ -974,12 +1197,15 @@ class _Translator:
         facts: dict[str, str],
         biz_step: str,
         disposition: str,
+        lists: tuple[str, str] = ("epcList", "quantityList"),
     ) -> None:
         day = moment.date().isoformat()
         stamp = moment.isoformat(timespec="seconds")
         if biz_step in ("receiving", "arriving", "accepting"):
-            lines = self._lines(event, path, "epcList", "quantityList", "raw")
+            lines = self._lines(event, path, *lists, "raw")
             supplier = self._party_in(event, path, "sourceList", "source", "supplier")
+            if lines and not supplier:
+                supplier = self._someone(f"{path}.sourceList", "sourceList", "supplier")
             for line in lines:
                 self._lot(line, received_on=day, site=site, **facts)
                 if supplier:
@@ -999,8 +1225,10 @@ class _Translator:
                         },
                     )
         elif biz_step in ("shipping", "departing"):
-            lines = self._lines(event, path, "epcList", "quantityList", "finished")
+            lines = self._lines(event, path, *lists, "finished")
             customer = self._party_in(event, path, "destinationList", "destination", "customer")
+            if lines and not customer:
+                customer = self._someone(f"{path}.destinationList", "destinationList", "customer")
             for line in lines:
                 self._lot(line, **facts)
                 if customer:
@@ -1233,13 +1461,17 @@ def _stored_container(url: str, sscc: str) -> list[_Line | str]:
 
 def import_epcis(
     url: str,
-    document: dict[str, Any],
+    document: Any,
     *,
     source: str = "document",
     actor: str = "cli",
     horizon: int = 7,
 ) -> ImportReport:
-    """Load an EPCIS document; all or nothing.
+    """Load an EPCIS document (or a bare event, or a list of events); all or nothing.
+
+    Identifiers and event types that mean nothing for traceability are recorded
+    with their event and listed in ``report.warnings``, as are receipts and
+    shipments whose event names no party (recorded from an unknown one).
 
     Raises:
         EpcisError: the document is refused (see :func:`check_document`), with the
@@ -1249,6 +1481,7 @@ def import_epcis(
     from storage.tables import EPCIS_EVENTS, ITEMS, PARTIES
 
     require_schema(url)
+    document = as_document(document)
     check_document(document)
     events = list(_events(document))
     keys = [event_key(event) for _, event in events]
@@ -1338,6 +1571,7 @@ def import_epcis(
     )
     report.events = len(fresh)
     report.skipped_events = len(events) - len(fresh)
+    report.warnings = list(translator.warnings)
     if report.rejected:
         first = report.rejected[0]
         raise EpcisError(first.file if first.file.startswith("$") else "$", first.reason)

@@ -65,6 +65,9 @@ class ImportReport:
     alerts: int = 0
     events: int = 0  # EPCIS events loaded
     skipped_events: int = 0  # EPCIS events seen before
+    warnings: list[str] = field(default_factory=list)
+    """What was recorded but not traced (an EPCIS identifier that names no goods, a
+    party no event named), each at its JSON path."""
 
     @property
     def touched(self) -> set[int] | None:
@@ -88,6 +91,7 @@ class ImportReport:
             "alerts": self.alerts,
             "events": self.events,
             "skipped_events": self.skipped_events,
+            "warnings": list(self.warnings),
             "rejected": [
                 {"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejected
             ],

@@ -82,3 +82,25 @@ def test_capture_of_a_bad_document_names_the_field(server: tuple[str, str]) -> N
         }
     }
     assert count_rows(url)["lots"] == 0
+
+
+def test_capture_takes_a_list_of_events_and_names_what_it_did_not_trace(
+    server: tuple[str, str],
+) -> None:
+    base, url = server
+    [event] = json.loads(example())["epcisBody"]["eventList"]
+    asset = {**event, "eventID": "urn:uuid:6b9a4a1e-0000-4000-8000-00000000a55e"}
+    asset["epcList"] = ["urn:epc:id:grai:4012345.66666.87"]
+    asset.pop("quantityList", None)
+
+    response = httpx.post(
+        f"{base}/api/epcis/capture", json=[event, asset], headers={"X-API-Key": KEY}
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["events"] == 2
+    assert response.json()["warnings"] == [
+        "$.epcisBody.eventList[1].epcList[0]: 'urn:epc:id:grai:4012345.66666.87' is a GRAI, "
+        "which names no goods, pallet or place: recorded with its event, not traced"
+    ]
+    assert count_rows(url)["receipts"] == 1

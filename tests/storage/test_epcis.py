@@ -157,9 +157,40 @@ def test_conformant_inspection_passes(fresh: str) -> None:
             "expected a non-negative number, got -5",
         ),
         (
-            lambda e: e["quantityList"][0].update(epcClass="urn:epc:class:lgtin:nonsense"),
-            "$.epcisBody.eventList[1].quantityList[0].epcClass",
-            "an EPC this importer does not read: 'urn:epc:class:lgtin:nonsense'",
+            lambda e: e.update(action="CREATE"),
+            "$.epcisBody.eventList[1].action",
+            'expected ADD, OBSERVE or DELETE, got "CREATE"',
+        ),
+        (lambda e: e.pop("action"), "$.epcisBody.eventList[1].action", "missing"),
+        (
+            lambda e: e.update(bizStep="transforming"),
+            "$.epcisBody.eventList[1].bizStep",
+            '"transforming" is no CBV bizStep (use CBV\'s word or a URI)',
+        ),
+        (
+            lambda e: e.update(disposition="in_transport"),
+            "$.epcisBody.eventList[1].disposition",
+            '"in_transport" is no CBV disposition (use CBV\'s word or a URI)',
+        ),
+        (
+            lambda e: e["quantityList"][0].update(quantity="twenty"),
+            "$.epcisBody.eventList[1].quantityList[0].quantity",
+            'expected a number, got "twenty"',
+        ),
+        (
+            lambda e: e["quantityList"][0].update(weight=5),
+            "$.epcisBody.eventList[1].quantityList[0].weight",
+            "not a field of a quantity element",
+        ),
+        (
+            lambda e: e.update(ilmd={"materialType": "soil"}),
+            "$.epcisBody.eventList[1].ilmd.materialType",
+            "an ilmd field needs a namespace prefix",
+        ),
+        (
+            lambda e: e.pop("quantityList"),
+            "$.epcisBody.eventList[1]",
+            "an ObjectEvent names no epcList or quantityList",
         ),
     ],
 )
@@ -176,6 +207,135 @@ def test_a_bad_event_refuses_the_whole_document(fresh: str, change, path: str, r
 
     assert (refused.value.path, refused.value.reason) == (path, reason)
     assert count_rows(fresh)["lots"] == 0  # the good event did not load either
+
+
+def _event(**fields: object) -> dict[str, object]:
+    """One ObjectEvent of lot LOT77 at the demo site, with ``fields`` changed."""
+    event = copy.deepcopy(_inspection("conformant")["epcisBody"]["eventList"][0])  # type: ignore[index]
+    event.pop("disposition")
+    event.update(fields)
+    return event  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufeff" + json.dumps(_inspection("conformant")),  # a byte-order mark
+        json.dumps(_event(bizStep="inspecting")),  # a bare event
+        json.dumps([_event(bizStep="inspecting"), _event(eventTime="2026-11-20T10:00:00Z")]),
+    ],
+    ids=["bom", "bare-event", "event-list"],
+)
+def test_a_bom_a_bare_event_or_a_list_of_events_loads(
+    fresh: str, tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "sent.json"
+    path.write_text(text, encoding="utf-8")
+
+    report = import_epcis(fresh, read_epcis(path))
+
+    assert report.events >= 1
+    assert count_rows(fresh)["lots"] == 1
+
+
+@pytest.mark.parametrize(
+    ("uri", "why"),
+    [
+        ("urn:epc:id:grai:4012345.66666.87", "a GRAI, which names no goods, pallet or place"),
+        ("https://id.gs1.org/8004/95212340BMS26001", "a Digital Link of GS1 key 8004"),
+        ("https://id.example.com/8003/952012200000001004", "no GS1 Digital Link of goods"),
+        ("urn:epc:class:lgtin:nonsense", "unreadable (an EPC this importer does not read"),
+    ],
+)
+def test_an_identifier_that_names_no_goods_is_a_warning_and_the_rest_loads(
+    fresh: str, uri: str, why: str
+) -> None:
+    event = _event(bizStep="inspecting", epcList=[uri])
+
+    report = import_epcis(fresh, {**_inspection("conformant"), "epcisBody": {"eventList": [event]}})
+
+    assert count_rows(fresh)["lots"] == 1  # LOT77 of the quantity list
+    [warning] = report.warnings
+    assert warning.startswith(f"$.epcisBody.eventList[0].epcList[0]: {uri!r} is ")
+    assert why in warning and "not traced" in warning
+
+
+def test_a_geo_location_is_a_warning_not_a_refusal(fresh: str) -> None:
+    event = _event(bizStep="inspecting", bizLocation={"id": "geo:50.8,4.35"})
+
+    report = import_epcis(fresh, {**_inspection("conformant"), "epcisBody": {"eventList": [event]}})
+
+    assert count_rows(fresh)["lots"] == 1
+    assert report.warnings == [
+        "$.epcisBody.eventList[0].bizLocation.id: 'geo:50.8,4.35' is an identifier that names "
+        "no goods, pallet or place here: no party or place recorded for it"
+    ]
+
+
+def test_an_extension_event_type_is_recorded_with_a_warning(fresh: str) -> None:
+    event = _event(type="ext:TemperatureLogEvent")
+
+    report = import_epcis(fresh, {**_inspection("conformant"), "epcisBody": {"eventList": [event]}})
+
+    assert (report.events, count_rows(fresh)["lots"]) == (1, 0)
+    assert report.warnings == [
+        "$.epcisBody.eventList[0].type: 'ext:TemperatureLogEvent' is no EPCIS event type: "
+        "recorded, not traced"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "step", "lists", "table", "warned"),
+    [
+        ("ObjectEvent", "receiving", ("epcList", "quantityList"), "receipts", "sourceList"),
+        ("ObjectEvent", "shipping", ("epcList", "quantityList"), "shipments", "destinationList"),
+        ("TransactionEvent", "receiving", ("epcList", "quantityList"), "receipts", "sourceList"),
+        (
+            "TransactionEvent",
+            "shipping",
+            ("epcList", "quantityList"),
+            "shipments",
+            "destinationList",
+        ),
+        (
+            "AggregationEvent",
+            "receiving",
+            ("childEPCs", "childQuantityList"),
+            "receipts",
+            "sourceList",
+        ),
+    ],
+)
+def test_goods_moved_with_no_party_named_are_recorded_from_an_unknown_one(
+    fresh: str, kind: str, step: str, lists: tuple[str, str], table: str, warned: str
+) -> None:
+    event = _event(type=kind, action="ADD", bizStep=step)
+    event[lists[1]] = event.pop("quantityList")
+    if kind == "AggregationEvent":
+        event["parentID"] = "urn:epc:id:sscc:4012345.0000000001"
+    elif kind == "TransactionEvent":
+        event["bizTransactionList"] = [
+            {"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:4012345000009:PO-1"}
+        ]
+
+    report = import_epcis(fresh, {**_inspection("conformant"), "epcisBody": {"eventList": [event]}})
+
+    assert count_rows(fresh)[table] == 1
+    assert report.warnings == [
+        f"$.epcisBody.eventList[0].{warned}: no "
+        f"{'supplier' if table == 'receipts' else 'customer'} in {warned}: recorded from an "
+        f"unknown {'supplier' if table == 'receipts' else 'customer'}"
+    ]
+
+
+def test_a_document_without_its_context_is_refused(fresh: str) -> None:
+    document = _inspection("conformant")
+    document.pop("@context")
+
+    with pytest.raises(EpcisError) as refused:
+        import_epcis(fresh, document)
+
+    assert refused.value.path == "$.@context"
 
 
 def test_read_epcis_refuses_what_is_not_json(tmp_path: Path) -> None:
@@ -271,6 +431,7 @@ def test_export_of_a_trace_names_only_its_lots(sqlite_url: str) -> None:
 
 def _document(*events: dict[str, object]) -> dict[str, object]:
     return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "epcisBody": {"eventList": list(events)},

@@ -25,6 +25,8 @@ needs_examples = pytest.mark.skipif(
     not EXAMPLE.exists(), reason="../shared/epcis-examples is not beside the repository"
 )
 
+CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+
 
 @pytest.fixture
 def fresh(sqlite_url: str) -> str:
@@ -245,6 +247,7 @@ def test_a_bad_ilmd_date_is_refused_at_its_key(fresh: str) -> None:
 @pytest.mark.parametrize("time", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
 def test_a_time_that_leaves_the_calendar_at_its_offset_is_refused(fresh: str, time: str) -> None:
     document = {
+        "@context": CONTEXT,
         "type": "EPCISDocument",
         "epcisBody": {
             "eventList": [
@@ -253,6 +256,7 @@ def test_a_time_that_leaves_the_calendar_at_its_offset_is_refused(fresh: str, ti
                     "eventTime": time,
                     "eventTimeZoneOffset": "-05:00" if time.startswith("0001") else "+05:00",
                     "action": "OBSERVE",
+                    "epcList": [],
                 }
             ]
         },
@@ -266,6 +270,7 @@ def test_a_time_that_leaves_the_calendar_at_its_offset_is_refused(fresh: str, ti
 
 def test_a_bad_master_data_fact_is_named_at_its_element_on_each_database(database: str) -> None:
     document = {
+        "@context": CONTEXT,
         "type": "EPCISDocument",
         "epcisHeader": {
             "epcisMasterData": {
@@ -324,6 +329,7 @@ def test_a_transformation_with_an_ilmd_production_date_loads(fresh: str) -> None
 def test_sensor_readings_of_a_transaction_event_name_lots_that_then_exist(fresh: str) -> None:
     # Was refused: "unknown lot '1' in lot_code" (a TransactionEvent creates no lot).
     document = {
+        "@context": CONTEXT,
         "type": "EPCISDocument",
         "epcisBody": {
             "eventList": [
