@@ -162,10 +162,12 @@ def main() -> None:
     rng = random.Random(args.seed)
     started = time.perf_counter()
     service = TraceService.open(url)
+    opened = time.perf_counter()
     hearing = Hearing(service)
     hearing.listener()
     print(
-        f"plant: {len(lot_codes(url))} lots; recogniser ready in {time.perf_counter() - started:.1f} s"
+        f"plant: {len(lot_codes(url))} lots; service open in {opened - started:.1f} s, "
+        f"recogniser ready {time.perf_counter() - opened:.1f} s after"
     )
     print(f"shapes: {', '.join(hearing.listener().shapes)}")
     codes = [row[1] for row in lot_codes(url)]

@@ -2,11 +2,14 @@
 
 The recogniser (intents.speech) listens for the plant's question phrases, party
 and item names, and the *shapes* of its lot codes ("r" and seven digits), never
-for the codes themselves: it is built once per set of shapes and names, so a
-lot added costs it nothing. Matching a heard code to the real lots, asking back
-when it is not sure, and confirming changes are the service's: a recording is
-answered exactly as the same words said on a call would be. Where espeak-ng is
-installed, answers can be spoken back as WAV audio.
+for all of its codes: it is built once per set of shapes and names, so a lot
+added costs it nothing. A code heard is decoded again against the few real codes
+nearest it (``Hearing.candidates``, from the service's lot index, which reads
+the lots added since it last looked): a bounded list, whatever the plant's size.
+Matching a heard code to the real lots, asking back when it is not sure, and
+confirming changes are the service's: a recording is answered exactly as the
+same words said on a call would be. Where espeak-ng is installed, answers can be
+spoken back as WAV audio.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
 from datetime import date
 
 from bot.service import Caller, TraceService
@@ -22,6 +26,11 @@ from intents.speech import Listener, SpeechError
 from trace_engine.model import Answer
 
 __all__ = ["Hearing", "SpeechError", "speak"]
+
+NEAREST = 150
+"""Real codes, nearest each heard code, the recogniser weighs it against again."""
+RECENT = 8
+"""The plant's newest lots, weighed beside them (a lot just made is often asked about)."""
 
 
 class Hearing:
@@ -41,9 +50,18 @@ class Hearing:
         shapes = tuple(index_for(self.service.database_url).current().shapes())
         with self._lock:
             if self._listener is None or shapes != self._shapes or names is not self._names:
-                self._listener = Listener(shapes, names.parties, names.items)
+                self._listener = Listener(
+                    shapes, names.parties, names.items, candidates=self.candidates
+                )
                 self._shapes, self._names = shapes, names
             return self._listener
+
+    def candidates(self, heard: Sequence[str]) -> list[str]:
+        """The real codes a recogniser's heard codes may be: the nearest to each by edit
+        distance, and the newest lots (a bounded list, whatever the plant's size)."""
+        index = index_for(self.service.database_url).current()
+        found = [code for said in heard for code in index.nearest(said, limit=NEAREST)]
+        return list(dict.fromkeys([*found, *reversed(index.codes[-RECENT:])]))
 
     def answer(
         self,

@@ -19,6 +19,15 @@ Example:
     ['4402', '4480', '4471']
     >>> index.match("L20240113", [0.95] * 9)[0].code
     'L-2024-0113'
+
+A recogniser that hears a code too long or too short ("one three three oh" for
+5133) is answered by the codes nearest by edit distance, of any length:
+
+    >>> index.add(["5133"], ["Trail Mix Bar"])
+    >>> index.nearest("1330", limit=2)
+    ['5133', '4480']
+    >>> index.nearest("513301")[0]
+    '5133'
 """
 
 from __future__ import annotations
@@ -37,6 +46,9 @@ KEPT = 5
 """Candidates returned at most."""
 FLOOR = 1e-4
 """A candidate below this share of the best is no candidate."""
+TRAILING = 0.5
+"""The edit cost of a heard character after the end of a real code (a recogniser
+that runs on into the next words hears a code too long)."""
 
 
 def plain(code: str) -> str:
@@ -123,6 +135,33 @@ class CodeIndex:
         ranked = sorted(self._shapes.items(), key=lambda pair: (-pair[1], pair[0]))
         return [shape for shape, _ in ranked[:limit]]
 
+    def nearest(self, heard: str, *, limit: int = 40, spread: int = 4) -> list[str]:
+        """The ``limit`` real codes nearest ``heard`` by edit distance, nearest first.
+
+        A character put in, left out or changed costs 1 (a heard character after
+        the end of the code costs ``TRAILING``); codes from ``spread`` characters
+        shorter to ``spread`` longer than heard are scored, the newest first among
+        equals. The cost is one pass over those codes' characters, so a candidate
+        list comes in a fraction of a second even from 300,000 lots.
+        """
+        key = plain(heard)
+        if not key or limit <= 0:
+            return []
+        said = np.frombuffer(key.encode("ascii", "replace"), dtype=np.uint8)
+        scored: list[tuple[np.ndarray, np.ndarray]] = []
+        for length, group in self._groups.items():
+            if abs(length - len(key)) <= spread:
+                scored.append((_edit_distance(group.matrix, said), np.asarray(group.owners)))
+        if not scored:
+            return []
+        costs = np.concatenate([cost for cost, _ in scored])
+        owners = np.concatenate([owner for _, owner in scored])
+        ranked = costs - owners * 1e-9  # the newest first among equals
+        count = min(limit, len(ranked))
+        picked = np.argpartition(ranked, count - 1)[:count]
+        picked = picked[np.argsort(ranked[picked])]
+        return list(dict.fromkeys(self.codes[int(owners[i])] for i in picked))
+
     def match(
         self, heard: str, confidences: Sequence[float], *, item: str | None = None
     ) -> list[HeardLot]:
@@ -172,3 +211,27 @@ class CodeIndex:
             owner = int(owners[index])
             found.append(HeardLot(self.codes[owner], self.items[owner], share / total))
         return found
+
+
+def _edit_distance(codes: np.ndarray, heard: np.ndarray) -> np.ndarray:
+    """The edit distance from each row of ``codes`` to ``heard`` (one dynamic-programming
+    table, its rows vectorised over the codes), trailing heard characters at ``TRAILING``."""
+    count, length = codes.shape
+    unit, trailing = 2, round(2 * TRAILING)  # half steps, in small integers
+    previous = np.tile(np.arange(length + 1, dtype=np.int16) * unit, (count, 1))
+    best = previous[:, length].copy()
+    current = np.empty_like(previous)
+    for row, char in enumerate(heard, start=1):
+        current[:, 0] = row * unit
+        changed = (codes != char).astype(np.int16) * unit
+        for column in range(1, length + 1):
+            np.minimum(previous[:, column], current[:, column - 1], out=current[:, column])
+            current[:, column] += unit
+            np.minimum(
+                current[:, column],
+                previous[:, column - 1] + changed[:, column - 1],
+                out=current[:, column],
+            )
+        previous, current = current, previous
+        best = np.minimum(best + trailing, previous[:, length])
+    return best / unit

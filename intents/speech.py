@@ -3,23 +3,40 @@
 Plants without a cloud still get voice. pocketsphinx's wheel ships an English
 acoustic model and dictionary; instead of its general language model, the
 decoder searches a JSGF grammar built here from the questions TraceBot answers
-(intent phrases, date windows, "yes", "goodbye"), every way people say the
-plant's lot codes (digit by digit, in pairs such as "forty four seventy one",
-letters by name or NATO word, "dash"), and the party and item names in the
-database. A small grammar makes the recogniser both right and fast.
+(intent phrases, date windows, "yes", "goodbye"), the party and item names in
+the database, and the *shapes* of the plant's lot codes (``L-####-####``: "l",
+"dash", four digits or two pairs, ...), never the codes, so the grammar does not
+grow with the plant.
 
-Audio is read with the standard ``wave`` module and resampled to the model's
-16 kHz with soxr.
+A code heard that way is rough (a free run of digits hears "on hold" as "oh
+go"), so it is decoded twice (``Listener``):
+
+1. the question grammar, with the free code loop: the question and a rough code;
+2. the same audio again, the question's phrases around a code that is one of a
+   bounded list of real codes (``candidates``: the nearest to the rough code by
+   edit distance, and the newest lots), as a tree of their spoken forms (a few
+   hundred codes compile and search in a fraction of a second, whatever the
+   plant's size).
+
+The second pass's lattice gives the N-best paths: a real code is *sure*
+(``CodeCheck.sure``) only where the first pass heard it too and no path with
+another code comes near; its characters are then heard right with
+``SURE_CHARACTER`` (and the service weighs the real codes near it), else with
+``UNSURE_CHARACTER``, which the service never takes as sure: it asks back.
+
+Audio is read with the standard ``wave`` module (or as G.711 telephone audio)
+and resampled to the model's 16 kHz with soxr.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 import struct
 import threading
 import wave
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +44,14 @@ import numpy as np
 import soxr
 from pocketsphinx import Decoder
 
+from intents.heard import plain
+
 __all__ = [
+    "CodeCheck",
     "Listener",
     "SpeechError",
     "Transcript",
+    "code_grammar",
     "grammar",
     "heard_codes",
     "pcm16k",
@@ -139,6 +160,8 @@ class Transcript:
     score: int | None
     codes: tuple[tuple[str, tuple[float, ...]], ...] = ()
     """The codes heard, in order, each with a probability per character."""
+    checks: tuple[CodeCheck, ...] = ()
+    """How each heard code stood against the real codes near it (second pass)."""
 
 
 def _pair(digits: str) -> str | None:
@@ -269,6 +292,8 @@ PCM, ALAW, MULAW, EXTENSIBLE = 1, 6, 7, 0xFFFE
 """WAV format tags: 16-bit PCM, and the 8-bit companded telephone codings (G.711)."""
 NARROW = 0.004
 """Below this share of its energy above 4 kHz a recording is telephone audio."""
+FOLD = True
+"""Telephone audio is widened by spectral folding (else plainly resampled)."""
 
 
 def _g711_table(mulaw: bool) -> np.ndarray:
@@ -400,9 +425,12 @@ def _to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
             floats, rate = soxr.resample(floats, rate, 8_000), 8_000
     if rate <= 8_000:
         narrow = soxr.resample(floats, rate, 8_000) if rate != 8_000 else floats
-        folded = np.zeros(len(narrow) * 2, dtype=np.float32)
-        folded[::2] = narrow * 2  # zeros between samples: the band and its mirror image
-        floats = folded
+        if FOLD:
+            folded = np.zeros(len(narrow) * 2, dtype=np.float32)
+            folded[::2] = narrow * 2  # zeros between samples: the band and its mirror image
+            floats = folded
+        else:
+            floats = soxr.resample(narrow, 8_000, RATE)
     elif rate != RATE:
         floats = soxr.resample(floats, rate, RATE)
     return np.clip(floats, -32768, 32767).astype(np.int16)
@@ -470,6 +498,40 @@ CODE_WORDS = {
 """What each word of a spoken code adds to it (a tens word before a digit adds one)."""
 
 
+def _spoken(words: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The words said, without silences, fillers and pronunciation numbers."""
+    spoken = [(w.split("(")[0].lower(), p) for w, p in words if not w.startswith(("<", "["))]
+    return [(w, p) for w, p in spoken if w not in ("(null)", "")]
+
+
+def _code_runs(spoken: Sequence[tuple[str, float]]) -> list[tuple[int, int, str, list[float]]]:
+    """(first word, word after, code, probability per character) of each code said."""
+    found: list[tuple[int, int, str, list[float]]] = []
+    code, sure, start = "", [], 0
+    after_lot = False
+    for index, (word, prob) in enumerate(spoken):
+        following = spoken[index + 1][0] if index + 1 < len(spoken) else ""
+        is_code = word in CODE_WORDS and not (word == "a" and following in ("lot", "batch", ""))
+        if word in ("a", "i") and not code and following not in CODE_WORDS:
+            is_code = False
+        if is_code:
+            if not code:
+                start = index
+            piece = CODE_WORDS[word]
+            if word in TENS.values() and following in DIGITS[1:]:
+                piece = piece[0]  # "forty" of "forty four"
+            code += piece
+            sure += [prob] * len(piece)
+            continue
+        if code and (any(c.isdigit() for c in code) or after_lot):
+            found.append((start, index, code, sure))
+        code, sure = "", []
+        after_lot = word in ("lot", "batch")
+    if code and (any(c.isdigit() for c in code) or after_lot):
+        found.append((start, len(spoken), code, sure))
+    return found
+
+
 def heard_codes(words: Sequence[tuple[str, float]]) -> list[tuple[str, tuple[float, ...]]]:
     """The codes in a recogniser's words, each with a probability per character.
 
@@ -485,87 +547,247 @@ def heard_codes(words: Sequence[tuple[str, float]]) -> list[tuple[str, tuple[flo
         ...              ("a", 0.5), ("twelve", 0.8), ("b", 0.9)])
         [('A12B', (0.5, 0.8, 0.8, 0.9))]
     """
-    spoken = [(w.split("(")[0].lower(), p) for w, p in words if not w.startswith(("<", "["))]
-    spoken = [(w, p) for w, p in spoken if w not in ("(null)", "")]
-    found: list[tuple[str, tuple[float, ...]]] = []
-    code, sure = "", []
-    after_lot = False
-    for index, (word, prob) in enumerate(spoken):
-        following = spoken[index + 1][0] if index + 1 < len(spoken) else ""
-        is_code = word in CODE_WORDS and not (word == "a" and following in ("lot", "batch", ""))
-        if word in ("a", "i") and not code and following not in CODE_WORDS:
-            is_code = False
-        if is_code:
-            piece = CODE_WORDS[word]
-            if word in TENS.values() and following in DIGITS[1:]:
-                piece = piece[0]  # "forty" of "forty four"
-            code += piece
-            sure += [prob] * len(piece)
-            continue
-        if code and (any(c.isdigit() for c in code) or after_lot):
-            found.append((code, tuple(sure)))
-        code, sure = "", []
-        after_lot = word in ("lot", "batch")
-    if code and (any(c.isdigit() for c in code) or after_lot):
-        found.append((code, tuple(sure)))
-    return found
+    return [(code, tuple(sure)) for _, _, code, sure in _code_runs(_spoken(words))]
 
 
-def _decode(decoder: Decoder, samples: bytes) -> tuple[str, int | None, list[tuple[str, float]]]:
+@dataclass(frozen=True)
+class _Pass:
+    """One decoding: the text, its path score, the words with their posteriors, and the
+    acoustic log-likelihood of the whole path (natural log)."""
+
+    text: str
+    score: int | None
+    words: list[tuple[str, float]]
+    acoustic: float
+
+
+def _decode(decoder: Decoder, samples: bytes) -> _Pass:
     decoder.start_utt()
     decoder.process_raw(samples, full_utt=True)
     decoder.end_utt()
     hypothesis = decoder.hyp()
     if hypothesis is None:
-        return "", None, []
+        return _Pass("", None, [], 0.0)
     logmath = decoder.get_logmath()
-    words = [(segment.word, float(logmath.exp(segment.prob))) for segment in decoder.seg()]
-    return hypothesis.hypstr, hypothesis.score, words
+    segments = list(decoder.seg())
+    words = [(segment.word, float(logmath.exp(segment.prob))) for segment in segments]
+    # The bindings give the path score as a density scaled down by 2**10 (the
+    # decoder's senone score shift), which never underflows; its log times 1024 is
+    # the path's acoustic log-likelihood in nats (the grammar's weights left out).
+    acoustic = math.log(max(float(hypothesis.score), 1e-300)) * 1024
+    return _Pass(hypothesis.hypstr, hypothesis.score, words, acoustic)
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """How a heard code stood against the real codes near it, decoded again (pass 2).
+
+    ``heard`` is the code of the first pass (the free code loop alone), ``code``
+    that of the second, where the real candidates stand beside the free loop
+    (``real`` when it is one of them). ``margin`` is how much better (natural
+    log) the second pass's best path scores than its best path with other codes
+    (``rival``, from the lattice's N-best; ``NO_RIVAL`` when none survived).
+    """
+
+    heard: str
+    code: str
+    real: bool
+    margin: float
+    rival: str | None
+    candidates: int
+
+    @property
+    def sure(self) -> bool:
+        """The code is taken as heard right: a real one whose digits the free first pass
+        heard too (its letters it often drops), with no other code near it."""
+        digits = re.sub(r"\D", "", self.code)
+        return (
+            self.real
+            and bool(digits)
+            and re.sub(r"\D", "", self.heard) == digits
+            and self.margin >= SURE_MARGIN
+        )
+
+
+Candidates = Callable[[Sequence[str]], Sequence[str]]
+"""Heard codes to the real codes they may be: a bounded list, nearest first."""
+
+SURE_CHARACTER = 0.95
+"""How sure of each character of a real code that passed the second decoding. Not
+more: a digit misheard alike by both passes (a speaker's "six" as "eight") passes
+too, so on a plant whose codes have many real neighbours it is still asked back."""
+UNSURE_CHARACTER = 0.6
+"""How sure of each character of a code that failed it: below the 0.8 under which
+the service never takes a code as sure."""
+SURE_MARGIN = 20.0
+"""How much better (natural log) a sure code's path must score than any path with
+another code."""
+NO_RIVAL = 100.0
+"""The margin where the lattice holds no path with another code (all were pruned)."""
+FIRST_PASS: dict[str, float | bool] = {"topn": 8, "lw": 10.0, "maxhmmpf": 3000}
+"""The first pass's decoder settings."""
+SECOND_PASS: dict[str, float | bool] = {"topn": 28, "lw": 10.0, "bestpath": True}
+"""The second pass's decoder settings: it keeps a lattice, for the N-best."""
+FREE_IN_SECOND = False
+"""The second pass lets the free code loop compete with the real candidates. Off:
+measured on espeak-ng questions, the loop beat the code said (its "on hold" heard
+as "oh two oh") more often than it caught a code that is no real one; a code that
+is not among the candidates is caught by the first pass hearing other digits."""
+NBEST = 60
+"""Paths of the second pass's lattice searched for a rival code."""
+REAL_WEIGHT = 4.0
+"""The prior of the real candidates against the free code loop in the second pass."""
+
+
+def trie_rule(forms: Sequence[str]) -> str:
+    """The JSGF of spoken forms as a tree: forms that start alike share their start,
+    so a few hundred codes make a small network.
+
+    Example:
+        >>> trie_rule(["four four eight zero", "four four seven one", "four three"])
+        'four ((four ((eight zero) | (seven one))) | three)'
+        >>> trie_rule(["one two", "one"])
+        'one [two]'
+    """
+    branches: dict[str, list[list[str]]] = {}
+    for form in dict.fromkeys(forms):
+        words = form.split()
+        if words:
+            branches.setdefault(words[0], []).append(words[1:])
+    if not branches:
+        return "<VOID>"
+    parts = []
+    for word, rests in branches.items():
+        longer = [" ".join(rest) for rest in rests if rest]
+        if not longer:
+            parts.append(word)
+            continue
+        inner = trie_rule(longer)
+        if len(longer) < len(rests):
+            parts.append(f"{word} [{inner}]")
+        elif " " in inner and not inner.startswith("("):
+            parts.append(f"{word} ({inner})" if "|" in inner else f"{word} {inner}")
+        else:
+            parts.append(f"{word} {inner}")
+    if len(parts) == 1:
+        return parts[0]
+    return "(" + " | ".join(f"({part})" if " " in part else part for part in parts) + ")"
+
+
+def code_grammar(
+    head: str, tail: str, real: Sequence[str], shapes: Sequence[str], *, free: bool = True
+) -> str:
+    """The JSGF of a question whose words around the code are ``head`` and ``tail``
+    (JSGF expressions) and whose code is one of the ``real`` spoken forms or, with
+    ``free``, any code of the ``shapes``.
+
+    Example:
+        >>> jsgf = code_grammar("who got lot", "", ["four four", "forty four"], ["##"])
+        >>> jsgf.splitlines()[2]
+        'public <question> = who got lot <code> ;'
+        >>> jsgf.splitlines()[6]
+        '<code> = /4.0/ <real> | /1/ <free>;'
+    """
+    loops = [shape_rule(shape) for shape in shapes if re.search(r"[#A-Z]", shape.upper())]
+    choices = []
+    if real:
+        choices.append(f"/{REAL_WEIGHT}/ <real>")
+    if free and loops:
+        choices.append("/1/ <free>")
+    return "\n".join(
+        [
+            "#JSGF V1.0;",
+            "grammar check;",
+            f"public <question> = {head} <code> {tail};",
+            "<filler> = hey tracebot | okay tracebot | uh | um | okay | so;",
+            f"<before> = {_alternatives(BEFORE_LOT)};",
+            f"<after> = {_alternatives(AFTER_LOT)};",
+            f"<code> = {' | '.join(choices) if choices else '<VOID>'};",
+            f"<real> = {trie_rule(real)};",
+            f"<free> = {_alternatives(loops)};",
+            "<d> = " + " | ".join([*DIGITS, "oh"]) + ";",
+            "<pair> = " + " | ".join([*TEENS, *(f"{t} [<nz>]" for t in TENS.values())]) + ";",
+            "<nz> = " + " | ".join(DIGITS[1:]) + ";",
+        ]
+    )
+
+
+def _rival(decoder: Decoder, codes: list[str], best: float) -> tuple[float, str | None]:
+    """How much better (natural log) the best path scores than the best one of the
+    lattice's N-best whose codes differ, and that path's codes."""
+    for count, path in enumerate(decoder.nbest()):
+        if count >= NBEST:
+            break
+        said = [
+            code for *_, code, _ in _code_runs(_spoken([(w, 1.0) for w in path.hypstr.split()]))
+        ]
+        if said != codes:
+            score = math.log(max(float(path.score), 1e-300)) * 1024
+            return best - score, " ".join(said) or None
+    return NO_RIVAL, None
+
+
+def _add_non_rhotic(decoder: Decoder, words: set[str]) -> None:
+    """British and other non-rhotic pronunciations of the grammar's words ("four"
+    without its R), as alternates: US dictionaries leave them out."""
+    for word in words:
+        phones = decoder.lookup_word(word)
+        if phones is None:
+            continue
+        variant = non_rhotic(phones.split())
+        if variant == phones.split():
+            continue
+        number = 2
+        while decoder.lookup_word(f"{word}({number})") is not None:
+            number += 1
+        decoder.add_word(f"{word}({number})", " ".join(variant), False)
 
 
 class Listener:
     """A pocketsphinx decoder for one plant's questions: its phrases, names and code shapes.
 
     The grammar holds the shapes of the plant's codes (``code_shape``), never the
-    codes: it is built once per set of shapes, however many lots there are.
+    codes: it is built once per set of shapes, however many lots there are. Where
+    ``candidates`` is given (heard codes to the few real codes nearest them), a
+    heard code is decoded again against those real codes and the free code loop
+    (``CodeCheck``): a real code sure only where it clearly beats both.
     """
 
-    def __init__(self, shapes: Sequence[str], parties: Sequence[str], items: Sequence[str]) -> None:
+    def __init__(
+        self,
+        shapes: Sequence[str],
+        parties: Sequence[str],
+        items: Sequence[str],
+        *,
+        candidates: Candidates | None = None,
+    ) -> None:
         # Silence may come between words, but no other filler: the model's noise
         # and "speech" fillers swallow spoken digits.
         # More Gaussians per frame (topn) and a heavier grammar weight (lw) keep
         # accents the US model knows less (British, Scottish) on the right path.
         self.decoder = Decoder(
-            samprate=RATE, lm=None, fdict=str(SILENCE), topn=28, lw=10.0, loglevel="FATAL"
+            samprate=RATE, lm=None, fdict=str(SILENCE), loglevel="FATAL", **FIRST_PASS
         )
         for word, phones in EXTRA_WORDS.items():
             if self.decoder.lookup_word(word) is None:
                 self.decoder.add_word(word, phones, True)
         self.shapes = tuple(shapes)
-        self.grammar = grammar(
-            [s for s in shapes if all(self._known(c.lower()) for c in s if c.isalpha())],
-            self._sayable(parties),
-            self._sayable(items),
-        )
-        self._add_non_rhotic(set(re.findall(r"[a-z']+", self.grammar.split("\n", 2)[2])))
+        self.candidates = candidates
+        self._loops = [s for s in shapes if all(self._known(c.lower()) for c in s if c.isalpha())]
+        self.grammar = grammar(self._loops, self._sayable(parties), self._sayable(items))
         self.decoder.add_jsgf_string("tracebot", self.grammar)
         self.decoder.activate_search("tracebot")
+        # The second pass keeps a lattice, for the posteriors of the code's words.
+        self.checker = Decoder(
+            samprate=RATE, lm=None, fdict=str(SILENCE), loglevel="FATAL", **SECOND_PASS
+        )
+        for word, phones in EXTRA_WORDS.items():
+            if self.checker.lookup_word(word) is None:
+                self.checker.add_word(word, phones, True)
+        grammar_words = set(re.findall(r"[a-z']+", self.grammar.split("\n", 2)[2]))
+        for decoder in (self.decoder, self.checker):
+            _add_non_rhotic(decoder, grammar_words)
         self._lock = threading.Lock()
-
-    def _add_non_rhotic(self, words: set[str]) -> None:
-        """British and other non-rhotic pronunciations of the grammar's words ("four"
-        without its R), as alternates: US dictionaries leave them out."""
-        for word in words:
-            phones = self.decoder.lookup_word(word)
-            if phones is None:
-                continue
-            variant = non_rhotic(phones.split())
-            if variant == phones.split():
-                continue
-            number = 2
-            while self.decoder.lookup_word(f"{word}({number})") is not None:
-                number += 1
-            self.decoder.add_word(f"{word}({number})", " ".join(variant), False)
 
     def _known(self, word: str) -> bool:
         return self.decoder.lookup_word(word) is not None
@@ -589,10 +811,50 @@ class Listener:
         the codes heard in it with how sure the recogniser is of each character."""
         samples = pcm16k(wav)
         with self._lock:
-            text, score, words = _decode(self.decoder, samples)
-        # pocketsphinx gives no word posteriors in grammar search (each is 1.0):
-        # each character is taken as heard right with HEARD_SURE at most.
-        codes = [
-            (code, tuple(min(p, HEARD_SURE) for p in sure)) for code, sure in heard_codes(words)
-        ]
-        return Transcript(text, score, tuple(codes))
+            first = _decode(self.decoder, samples)
+            spoken = _spoken(first.words)
+            runs = _code_runs(spoken)
+            if not runs or self.candidates is None:
+                # pocketsphinx gives no word posteriors in grammar search (each is 1.0):
+                # each character is taken as heard right with HEARD_SURE at most.
+                codes = [(code, tuple(min(p, HEARD_SURE) for p in sure)) for *_, code, sure in runs]
+                return Transcript(first.text, first.score, tuple(codes))
+            return self._check(samples, first, [code for *_, code, _ in runs])
+
+    def _check(self, samples: bytes, first: _Pass, heard: list[str]) -> Transcript:
+        """Decode again with the real codes near those heard beside the free loop, and
+        weigh the code heard by the posteriors of its words."""
+        assert self.candidates is not None
+        real = [code for code in self.candidates(heard) if code]
+        forms: dict[str, str] = {}
+        for code in real:
+            for form in spoken_forms(code):
+                if all(self._known(word) for word in form.split()):
+                    forms.setdefault(form, plain(code))
+        lot = "[lot | batch | a lot]"
+        jsgf = code_grammar(
+            f"[<filler>] <before> {lot}",
+            f"[<after>] [and {lot} <code> [have in common]]",
+            list(forms),
+            self._loops,
+            free=FREE_IN_SECOND,
+        )
+        self.checker.add_jsgf_string("check", jsgf)
+        self.checker.activate_search("check")
+        second = _decode(self.checker, samples)
+        runs = _code_runs(_spoken(second.words))
+        if not runs:  # the second pass lost the code: the first pass's words, unsure
+            rough = tuple((code, (UNSURE_CHARACTER,) * len(code)) for code in heard)
+            return Transcript(first.text, first.score, rough)
+        said = [code for *_, code, _ in runs]
+        margin, rival = _rival(self.checker, said, second.acoustic)
+        owners = set(forms.values())
+        codes: list[tuple[str, tuple[float, ...]]] = []
+        checks: list[CodeCheck] = []
+        for number, code in enumerate(said):
+            first_code = heard[number] if len(runs) == len(heard) else ""
+            check = CodeCheck(first_code, code, code in owners, margin, rival, len(real))
+            checks.append(check)
+            sure = SURE_CHARACTER if check.sure else UNSURE_CHARACTER
+            codes.append((code, (sure,) * len(code)))
+        return Transcript(second.text, second.score, tuple(codes), tuple(checks))

@@ -39,7 +39,8 @@ PHONE_SURE = 0.9
 """The per-character confidence a transcript without its own carries (typed by an
 intercom's recogniser that gave none)."""
 PHONE_TRUSTED = 0.8
-"""Below this a phone line's confidence in its transcript never makes a code sure."""
+"""Below this a phone line's confidence in its transcript, or the recogniser's in any
+character of a code, never makes a code sure."""
 TWO = 0.25
 """The second lot is offered beside the first when at least this likely."""
 
@@ -120,7 +121,14 @@ def spoken_lot(index: CodeIndex, code: str, heard: Heard, *, item: str | None = 
     if not candidates:
         return None
     best = candidates[0]
-    trusted = plain(code) in heard.codes or (heard.confidence or PHONE_SURE) >= PHONE_TRUSTED
+    # a recogniser's code is trusted unless it marks a character below PHONE_TRUSTED
+    # (its second pass found the code unsure); a transcript's, by its confidence
+    own = heard.codes.get(plain(code))
+    trusted = (
+        min(own, default=0.0) >= PHONE_TRUSTED
+        if own is not None
+        else (heard.confidence or PHONE_SURE) >= PHONE_TRUSTED
+    )
     if trusted and plain(best.code) == plain(code) and best.probability >= SURE:
         return best.code
     raise UnconfirmedLot(code, candidates)
