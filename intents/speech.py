@@ -626,8 +626,9 @@ NO_RIVAL = 100.0
 """The margin where the lattice holds no path with another code (all were pruned)."""
 FIRST_PASS: dict[str, float | bool] = {"topn": 8, "lw": 10.0, "maxhmmpf": 3000}
 """The first pass's decoder settings."""
-SECOND_PASS: dict[str, float | bool] = {"topn": 28, "lw": 10.0, "bestpath": True}
-"""The second pass's decoder settings: it keeps a lattice, for the N-best."""
+SECOND_PASS: dict[str, float | bool] = {"topn": 28, "lw": 10.0, "bestpath": False}
+"""The second pass's decoder settings. Its lattice gives the N-best either way; its
+best path is the search's own (the lattice's best may be a path cut short)."""
 FREE_IN_SECOND = False
 """The second pass lets the free code loop compete with the real candidates. Off:
 measured on espeak-ng questions, the loop beat the code said (its "on hold" heard
@@ -712,16 +713,45 @@ def code_grammar(
     )
 
 
-def _rival(decoder: Decoder, codes: list[str], best: float) -> tuple[float, str | None]:
+def _head(spoken: list[tuple[str, float]], runs: list[tuple[int, int, str, list[float]]]) -> str:
+    """The JSGF of the words before the first code, as the first pass heard them: the
+    question's words fixed (the second pass settles the code, not the question), "lot"
+    fixed where it was heard, else optional.
+
+    Example:
+        >>> words = [(w, 1.0) for w in "um who got lot four four".split()]
+        >>> _head(words, _code_runs(words))
+        '[<filler>] who got (lot | batch | a lot)'
+        >>> words = [(w, 1.0) for w in "put one three three".split()]
+        >>> _head(words, _code_runs(words))
+        '[<filler>] put [lot | batch | a lot]'
+    """
+    before = [word for word, _ in spoken[: runs[0][0]]]
+    fillers = {"hey", "okay", "tracebot", "uh", "um", "so"}
+    while before and before[0] in fillers:
+        before = before[1:]
+    lot = "[lot | batch | a lot]"
+    if before and before[-1] in ("lot", "batch"):
+        before = before[:-2] if before[-2:] == ["a", "lot"] else before[:-1]
+        lot = "(lot | batch | a lot)"
+    if not before or any(not re.fullmatch(r"[a-z']+", word) for word in before):
+        return f"[<filler>] <before> {lot}"
+    return f"[<filler>] {' '.join(before)} {lot}"
+
+
+def _rival(
+    decoder: Decoder, codes: list[str], best: float, real: set[str]
+) -> tuple[float, str | None]:
     """How much better (natural log) the best path scores than the best one of the
-    lattice's N-best whose codes differ, and that path's codes."""
+    lattice's N-best whose codes differ (real ones: the lattice also holds paths cut
+    short, "four four" of 4480), and that path's codes."""
     for count, path in enumerate(decoder.nbest()):
         if count >= NBEST:
             break
         said = [
             code for *_, code, _ in _code_runs(_spoken([(w, 1.0) for w in path.hypstr.split()]))
         ]
-        if said != codes:
+        if said != codes and said and all(code in real for code in said):
             score = math.log(max(float(path.score), 1e-300)) * 1024
             return best - score, " ".join(said) or None
     return NO_RIVAL, None
@@ -819,11 +849,12 @@ class Listener:
                 # each character is taken as heard right with HEARD_SURE at most.
                 codes = [(code, tuple(min(p, HEARD_SURE) for p in sure)) for *_, code, sure in runs]
                 return Transcript(first.text, first.score, tuple(codes))
-            return self._check(samples, first, [code for *_, code, _ in runs])
+            return self._check(samples, first, [code for *_, code, _ in runs], _head(spoken, runs))
 
-    def _check(self, samples: bytes, first: _Pass, heard: list[str]) -> Transcript:
-        """Decode again with the real codes near those heard beside the free loop, and
-        weigh the code heard by the posteriors of its words."""
+    def _check(self, samples: bytes, first: _Pass, heard: list[str], head: str) -> Transcript:
+        """Decode again, the words before the code as the first pass heard them (``head``,
+        JSGF), the code one of the real codes near those heard; weigh the code against
+        the other real codes of the second pass's N-best."""
         assert self.candidates is not None
         real = [code for code in self.candidates(heard) if code]
         forms: dict[str, str] = {}
@@ -833,7 +864,7 @@ class Listener:
                     forms.setdefault(form, plain(code))
         lot = "[lot | batch | a lot]"
         jsgf = code_grammar(
-            f"[<filler>] <before> {lot}",
+            head,
             f"[<after>] [and {lot} <code> [have in common]]",
             list(forms),
             self._loops,
@@ -847,8 +878,8 @@ class Listener:
             rough = tuple((code, (UNSURE_CHARACTER,) * len(code)) for code in heard)
             return Transcript(first.text, first.score, rough)
         said = [code for *_, code, _ in runs]
-        margin, rival = _rival(self.checker, said, second.acoustic)
         owners = set(forms.values())
+        margin, rival = _rival(self.checker, said, second.acoustic, owners)
         codes: list[tuple[str, tuple[float, ...]]] = []
         checks: list[CodeCheck] = []
         for number, code in enumerate(said):
