@@ -64,7 +64,14 @@ def records_router(wake: Callable[[], None]) -> APIRouter:
         openapi_extra={"requestBody": EPCIS_BODY},
     )
     async def capture(request: Request, who: Writer, service: Service) -> dict[str, Any]:
-        """Capture an EPCIS 2.0 document (JSON or JSON-LD): all or nothing."""
+        """Capture an EPCIS document (2.0 JSON or JSON-LD, a bare event or a list of
+        events, or 1.2 / 2.0 XML): all or nothing."""
+        raw = await request.body()
+        if "xml" in request.headers.get("content-type", "") or raw.lstrip().startswith(b"<"):
+            xml_report = await run_in_threadpool(service.capture, raw, caller=who)
+            if xml_report.alerts:
+                wake()
+            return xml_report.as_dict()
         document = await _json_body(request)
         if not isinstance(document, dict | list):
             raise ApiError(

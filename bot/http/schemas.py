@@ -271,12 +271,25 @@ EPCIS_BODY = _body(
     {
         kind: {
             "schema": {
-                "type": "object",
-                "description": "an EPCIS 2.0 document or query document",
-                "properties": {"type": {"type": "string"}, "epcisBody": {"type": "object"}},
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "description": "an EPCIS 2.0 document or query document, or one event",
+                        "properties": {"type": {"type": "string"}, "epcisBody": {"type": "object"}},
+                    },
+                    {
+                        "type": "array",
+                        "description": "a list of EPCIS events",
+                        "items": {"type": "object"},
+                    },
+                ]
             }
         }
         for kind in ("application/json", "application/ld+json")
+    }
+    | {
+        kind: {"schema": {"type": "string", "description": "an EPCIS 1.2 or 2.0 XML document"}}
+        for kind in ("application/xml", "text/xml")
     }
 )
 IMAGE_BODY = _body(

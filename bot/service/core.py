@@ -1049,8 +1049,10 @@ class TraceService:
                 self.database_url, events, actor=caller.key, horizon=self.alert_horizon
             )
 
-    def capture(self, document: dict[str, Any] | list[Any], *, caller: Caller) -> ImportReport:
-        """Load an EPCIS 2.0 document (or bare events), all or nothing.
+    def capture(
+        self, document: dict[str, Any] | list[Any] | bytes, *, caller: Caller
+    ) -> ImportReport:
+        """Load an EPCIS document (JSON, bare events, or XML as bytes), all or nothing.
 
         Raises:
             EpcisError: the document is not valid; the error names the field.

@@ -31,7 +31,7 @@ most ``MAX_FILE_BYTES``). Events already imported (by ``eventID``, or by a hash
 of the event where it has none) are skipped.
 
 Example:
-    >>> document = {"type": "EPCISDocument", "epcisBody": {"eventList": [
+    >>> document = {"@context": [], "type": "EPCISDocument", "epcisBody": {"eventList": [
     ...     {"type": "ObjectEvent", "eventTime": "2026-11-20T09:00:00Z", "quantityList": True}]}}
     >>> check_document(document)
     Traceback (most recent call last):
@@ -61,6 +61,7 @@ from typing_extensions import TypedDict  # pydantic needs this one on Python 3.1
 from storage.errors import StorageError
 from storage.importers.csv_import import import_rows
 from storage.importers.epc import Epc, EpcError, parse_epc
+from storage.importers.epcis_xml import XmlDocument, XmlError, looks_like_xml, xml_document
 from storage.importers.report import ImportReport
 from storage.models import PARTY_KINDS
 from trace_engine.codes import lot_code_problem
@@ -73,6 +74,7 @@ __all__ = [
     "check_document",
     "import_epcis",
     "json_path",
+    "parse_epcis",
     "read_epcis",
 ]
 
@@ -365,7 +367,7 @@ def _steps(trail: _Trail) -> list[str | int]:
 
 
 def _short(value: str) -> str:
-    """A CBV value in its short form ("receiving" for its URI form too)."""
+    """A CBV value in its short form ("receiving" for its URI and CURIE forms too)."""
     for prefix in (
         CBV + "BizStep-",
         CBV + "Disp-",
@@ -375,6 +377,10 @@ def _short(value: str) -> str:
         "urn:epcglobal:cbv:disp:",
         "urn:epcglobal:cbv:btt:",
         "urn:epcglobal:cbv:sdt:",
+        "cbv:BizStep-",
+        "cbv:Disp-",
+        "cbv:BTT-",
+        "cbv:SDT-",
     ):
         if value.startswith(prefix):
             return value[len(prefix) :]
@@ -645,19 +651,30 @@ def as_document(value: Any) -> Any:
 
 
 def read_epcis(path: Path) -> dict[str, Any]:
-    """The JSON document in ``path`` (a byte-order mark is skipped; a bare event or a
-    list of events is taken as the document holding them); bad JSON is an EpcisError
-    with its place.
+    """The EPCIS document in ``path``: JSON or JSON-LD (a byte-order mark is skipped;
+    a bare event or a list of events is taken as the document holding them), or
+    EPCIS 1.2 or 2.0 XML.
 
     Raises:
         EpcisError: the file is larger than ``MAX_FILE_BYTES``, not UTF-8, not JSON
-            (with its line and column), nested too deep to read, or not an object.
+            (with its line and column) nor XML (with its line), nested too deep to
+            read, or not an object.
     """
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise EpcisError("$", f"a file of {size:,} bytes; at most {MAX_FILE_BYTES:,} are read")
+    return parse_epcis(path.read_bytes())
+
+
+def parse_epcis(data: bytes) -> dict[str, Any]:
+    """The EPCIS document in ``data``, JSON or XML, as :func:`read_epcis` reads files."""
+    if looks_like_xml(data):
+        try:
+            return xml_document(data)
+        except XmlError as err:
+            raise EpcisError(f"line {err.line}" if err.line else "$", err.reason) from err
     try:
-        document = as_document(json.loads(path.read_text(encoding="utf-8-sig")))
+        document = as_document(json.loads(data.decode("utf-8-sig")))
     except json.JSONDecodeError as err:
         raise EpcisError(
             f"$ (line {err.lineno}, column {err.colno})", f"not JSON: {err.msg}"
@@ -1477,11 +1494,27 @@ def import_epcis(
         EpcisError: the document is refused (see :func:`check_document`), with the
             JSON path of the value at fault; nothing was loaded.
     """
-    from storage.db import make_engine, require_schema
-    from storage.tables import EPCIS_EVENTS, ITEMS, PARTIES
+    from storage.db import require_schema
 
     require_schema(url)
-    document = as_document(document)
+    if isinstance(document, bytes):
+        document = parse_epcis(document)
+    try:
+        report = _import(url, as_document(document), source=source, actor=actor, horizon=horizon)
+    except EpcisError as err:
+        line = document.line_of(err.path) if isinstance(document, XmlDocument) else None
+        if line is None:
+            raise
+        raise EpcisError(f"line {line} ({err.path})", err.reason) from err
+    if isinstance(document, XmlDocument):
+        report.warnings = [*document.notes, *report.warnings]
+    return report
+
+
+def _import(url: str, document: Any, *, source: str, actor: str, horizon: int) -> ImportReport:
+    from storage.db import make_engine
+    from storage.tables import EPCIS_EVENTS, ITEMS, PARTIES
+
     check_document(document)
     events = list(_events(document))
     keys = [event_key(event) for _, event in events]

@@ -104,3 +104,30 @@ def test_capture_takes_a_list_of_events_and_names_what_it_did_not_trace(
         "which names no goods, pallet or place: recorded with its event, not traced"
     ]
     assert count_rows(url)["receipts"] == 1
+
+
+def test_capture_takes_epcis_xml(server: tuple[str, str]) -> None:
+    base, url = server
+    document = (
+        '<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:1" schemaVersion="1.2">'
+        "<EPCISBody><EventList><ObjectEvent>"
+        "<eventTime>2026-11-20T09:00:00Z</eventTime><eventTimeZoneOffset>+00:00</eventTimeZoneOffset>"
+        "<epcList/><action>OBSERVE</action><bizStep>urn:epcglobal:cbv:bizstep:receiving</bizStep>"
+        "<bizLocation><id>urn:epc:id:sgln:0614141.00888.0</id></bizLocation>"
+        "<extension><quantityList><quantityElement>"
+        "<epcClass>urn:epc:class:lgtin:4012345.012345.998877</epcClass>"
+        "<quantity>200</quantity><uom>KGM</uom></quantityElement></quantityList>"
+        '<sourceList><source type="urn:epcglobal:cbv:sdt:possessing_party">'
+        "urn:epc:id:sgln:4012345.00001.0</source></sourceList></extension>"
+        "</ObjectEvent></EventList></EPCISBody></epcis:EPCISDocument>"
+    )
+
+    response = httpx.post(
+        f"{base}/api/epcis/capture",
+        content=document,
+        headers={"X-API-Key": KEY, "Content-Type": "application/xml"},
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["events"] == 1
+    assert count_rows(url)["receipts"] == 1
