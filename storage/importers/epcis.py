@@ -995,7 +995,12 @@ class _Translator:
                 continue
             if epc.kind == "gtin":
                 self._item(epc, element["epcClass"], kind, uom, f"{where}.epcClass")
-                continue  # a class without a lot names no lot to trace
+                self.warn(
+                    f"{where}.epcClass",
+                    f"{element['epcClass']!r} is a product class without a lot: its item is "
+                    "recorded, no lot to trace",
+                )
+                continue
             if epc.kind not in ("lgtin", "sgtin"):
                 raise EpcisError(
                     f"{where}.epcClass", f"expected a product class, got {element['epcClass']!r}"
