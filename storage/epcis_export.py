@@ -325,6 +325,11 @@ def _master_data(
                     if item.shelf_life_days is not None
                     else []
                 ),
+                *(
+                    [{"id": "tracebot:qcRelease", "attribute": str(item.qc_release).lower()}]
+                    if item.qc_release is not None
+                    else []
+                ),
                 # The formula change log has no EPCIS field: one JSON text attribute.
                 *(
                     [{"id": "tracebot:formulaVersions", "attribute": json.dumps(formulas[item.id])}]

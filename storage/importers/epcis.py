@@ -925,6 +925,9 @@ class _Translator:
                 "gtin": epc.gtin or "",
                 "temperature_min": facts.get("temperatureMin", ""),
                 "temperature_max": facts.get("temperatureMax", ""),
+                # A partner's goods are never ours to release by QC; TraceBot's own
+                # documents say what the item's master data said.
+                "qc_release": facts.get("qcRelease", "") if "sku" in facts else "false",
             },
         )
         return sku
