@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -38,7 +38,8 @@ from storage.importers import ImportReport
 from trace_engine import TraceError
 
 if TYPE_CHECKING:
-    from bot.service import Caller
+    from bot.service import Caller, TraceService
+    from trace_engine.model import Answer
 
 __all__ = ["app", "main"]
 
@@ -350,13 +351,7 @@ def ask(
             conversation=session if conversation else None,
             sku=sku,
         )
-        pending = answer.data.get("confirm") if answer.data.get("reason") == "confirm" else None
-        if pending is not None and (yes or prompt):
-            if yes or typer.confirm(answer.text.replace("`", ""), default=False):
-                answer = service.confirm(pending["token"], caller=caller)
-            else:
-                answer = service.cancel(pending["token"], caller=caller)
-                answer = replace(answer, ok=False, data=answer.data | {"reason": "not confirmed"})
+        answer, _ = _settle(service, answer, caller, yes=yes, prompt=prompt)
         if as_json:
             print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
         else:
@@ -438,6 +433,21 @@ def serve(
     except ValueError as err:
         raise Failure(str(err)) from err
     uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+def _settle(
+    service: TraceService, answer: Answer, caller: Caller, *, yes: bool, prompt: bool
+) -> tuple[Answer, dict[str, Any] | None]:
+    """A change asked for, made with ``--yes`` or a yes at the prompt, else cancelled
+    at the prompt (or left waiting where nobody can be asked); and what was asked."""
+    pending = answer.data.get("confirm") if answer.data.get("reason") == "confirm" else None
+    if pending is not None and (yes or prompt):
+        if yes or typer.confirm(answer.text.replace("`", ""), default=False):
+            answer = service.confirm(pending["token"], caller=caller)
+        else:
+            answer = service.cancel(pending["token"], caller=caller)
+            answer = replace(answer, ok=False, data=answer.data | {"reason": "not confirmed"})
+    return answer, pending
 
 
 def _until(value: str, now: datetime) -> datetime:
@@ -574,14 +584,8 @@ def _change_alert(
         note=note,
         now=now,
     )
-    pending = answer.data.get("confirm") if answer.data.get("reason") == "confirm" else None
     prompt = sys.stdin.isatty() and sys.stdout.isatty() and not as_json
-    if pending is not None and (yes or prompt):
-        if yes or typer.confirm(answer.text.replace("`", ""), default=False):
-            answer = service.confirm(pending["token"], caller=caller)
-        else:
-            answer = service.cancel(pending["token"], caller=caller)
-            answer = replace(answer, ok=False, data=answer.data | {"reason": "not confirmed"})
+    answer, pending = _settle(service, answer, caller, yes=yes, prompt=prompt)
     if as_json:
         print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
     else:

@@ -150,6 +150,14 @@ WINDOWS = (
 )  # fmt: skip
 
 
+DIGIT_RULES = (
+    "<d> = " + " | ".join([*DIGITS, "oh"]) + ";",
+    "<pair> = " + " | ".join([*TEENS, *(f"{t} [<nz>]" for t in TENS.values())]) + ";",
+    "<nz> = " + " | ".join(DIGITS[1:]) + ";",
+)
+"""The JSGF rules of a digit said alone (<d>) or in a pair ("forty four", <pair>)."""
+
+
 class SpeechError(Exception):
     """The audio cannot be used; the message says why, for the caller."""
 
@@ -258,9 +266,7 @@ def grammar(shapes: Sequence[str], parties: Sequence[str], items: Sequence[str])
             f"<other> = {_alternatives(OTHER)};",
             f"<window> = {_alternatives(WINDOWS)};",
             f"<code> = {_alternatives(codes)};",
-            "<d> = " + " | ".join([*DIGITS, "oh"]) + ";",
-            "<pair> = " + " | ".join([*TEENS, *(f"{t} [<nz>]" for t in TENS.values())]) + ";",
-            "<nz> = " + " | ".join(DIGITS[1:]) + ";",
+            *DIGIT_RULES,
             f"<party> = {_alternatives(parties)};",
             f"<item> = {_alternatives(items)};",
         ]
@@ -706,9 +712,7 @@ def code_grammar(
             f"<code> = {' | '.join(choices) if choices else '<VOID>'};",
             f"<real> = {trie_rule(real)};",
             f"<free> = {_alternatives(loops)};",
-            "<d> = " + " | ".join([*DIGITS, "oh"]) + ";",
-            "<pair> = " + " | ".join([*TEENS, *(f"{t} [<nz>]" for t in TENS.values())]) + ";",
-            "<nz> = " + " | ".join(DIGITS[1:]) + ";",
+            *DIGIT_RULES,
         ]
     )
 
