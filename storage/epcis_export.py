@@ -22,6 +22,7 @@ event's natural key, so exporting twice and importing both changes nothing.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
@@ -43,7 +44,43 @@ CONTEXT = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
     {"tracebot": NAMESPACE},
 ]
-UNITS = {"kg": "KGM", "g": "GRM", "l": "LTR", "ml": "MLT", "t": "TNE", "lb": "LBR", "ea": "EA"}
+UNITS = {
+    "kg": "KGM",
+    "g": "GRM",
+    "l": "LTR",
+    "ml": "MLT",
+    "t": "TNE",
+    "lb": "LBR",
+    "ea": "EA",
+    "cs": "CS",
+    "case": "CS",
+    "box": "BX",
+    "bag": "BG",
+    "carton": "CT",
+    "pack": "PK",
+    "bottle": "BO",
+    "can": "CA",
+    "dozen": "DZN",
+    "oz": "ONZ",
+    "gal": "GLL",
+    "m": "MTR",
+}
+"""Units as UN/CEFACT Recommendation 20/21 codes, as EPCIS gives ``uom``."""
+
+
+def un_unit(unit: str) -> str:
+    """A plant's unit as the UN/CEFACT code EPCIS wants (2 or 3 capitals or digits).
+
+    Example:
+        >>> un_unit("kg"), un_unit("box"), un_unit("cs"), un_unit("pallets")
+        ('KGM', 'BX', 'CS', 'pallets')
+    """
+    code = UNITS.get(unit.lower())
+    if code is not None:
+        return code
+    return unit.upper() if re.fullmatch(r"[A-Za-z0-9]{2,3}", unit) else unit
+
+
 NAME = "urn:epcglobal:cbv:mda#descriptionShort"
 
 
@@ -99,7 +136,7 @@ def _quantity(
     if amount is not None:
         unit = uom or lot.uom or names.items[lot.item_id].uom
         element["quantity"] = amount
-        element["uom"] = UNITS.get(unit.lower(), unit) if unit else "EA"
+        element["uom"] = un_unit(unit) if unit else "EA"
     return element
 
 

@@ -97,6 +97,16 @@ UNITS = {
     "C62": "ea",
     "TNE": "t",
     "LBR": "lb",
+    "BX": "box",
+    "BG": "bag",
+    "CT": "carton",
+    "PK": "pack",
+    "BO": "bottle",
+    "CA": "can",
+    "DZN": "dozen",
+    "ONZ": "oz",
+    "GLL": "gal",
+    "MTR": "m",
 }
 FAILED = {
     "non_conformant",

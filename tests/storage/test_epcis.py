@@ -587,3 +587,35 @@ def test_sensor_readings_are_kept_and_excursions_raise_alerts(fresh: str, tmp_pa
         messages[0]
         == "Temperature excursion on lot 9876 (Chilled dessert): 26.0 °C on 2019-04-02 14:05, outside 25.0 °C at most."
     )
+
+
+@pytest.mark.parametrize(("unit", "code"), [("cs", "CS"), ("box", "BX"), ("kg", "KGM")])
+def test_a_lots_unit_travels_as_its_un_cefact_code_and_comes_back(
+    fresh: str, tmp_path: Path, unit: str, code: str
+) -> None:
+    from storage.epcis_export import export_epcis
+    from tests.storage.test_csv_import import write_plant
+
+    plant = write_plant(tmp_path / "plant")
+    lots = (plant / "lots.csv").read_text().replace(",800,kg,", f",800,{unit},", 1)
+    (plant / "lots.csv").write_text(lots)
+    from storage.importers.csv_import import import_csv_dir
+
+    import_csv_dir(fresh, plant)
+    document = export_epcis(fresh, ["B-1"])
+    again = f"sqlite:///{tmp_path / 'again.db'}"
+    init_schema(again)
+
+    import_epcis(again, document)
+
+    units = {
+        element.get("uom")
+        for event in document["epcisBody"]["eventList"]
+        for key in ("quantityList", "inputQuantityList", "outputQuantityList")
+        for element in event.get(key) or []
+        if "B-1" in element["epcClass"] or "B-1".replace("-", "%2D") in element["epcClass"]
+    }
+    assert code in units
+    with make_engine(again).connect() as connection:
+        stored = connection.execute(text("select uom from lot where lot_code = 'B-1'")).scalar_one()
+    assert stored == unit
