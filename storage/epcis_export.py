@@ -33,6 +33,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 
 from storage.db import make_engine
+from storage.importers.epcis import UNIT_CODES
 from storage.repository import SqlStore
 from storage.tables import LOTS
 from trace_engine.model import ItemFacts, LotFacts, PartyFacts
@@ -44,28 +45,6 @@ CONTEXT = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
     {"tracebot": NAMESPACE},
 ]
-UNITS = {
-    "kg": "KGM",
-    "g": "GRM",
-    "l": "LTR",
-    "ml": "MLT",
-    "t": "TNE",
-    "lb": "LBR",
-    "ea": "EA",
-    "cs": "CS",
-    "case": "CS",
-    "box": "BX",
-    "bag": "BG",
-    "carton": "CT",
-    "pack": "PK",
-    "bottle": "BO",
-    "can": "CA",
-    "dozen": "DZN",
-    "oz": "ONZ",
-    "gal": "GLL",
-    "m": "MTR",
-}
-"""Units as UN/CEFACT Recommendation 20/21 codes, as EPCIS gives ``uom``."""
 
 
 def un_unit(unit: str) -> str:
@@ -75,7 +54,7 @@ def un_unit(unit: str) -> str:
         >>> un_unit("kg"), un_unit("box"), un_unit("cs"), un_unit("pallets")
         ('KGM', 'BX', 'CS', 'pallets')
     """
-    code = UNITS.get(unit.lower())
+    code = UNIT_CODES.get(unit.lower())
     if code is not None:
         return code
     return unit.upper() if re.fullmatch(r"[A-Za-z0-9]{2,3}", unit) else unit

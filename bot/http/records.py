@@ -67,13 +67,9 @@ def records_router(wake: Callable[[], None]) -> APIRouter:
         """Capture an EPCIS document (2.0 JSON or JSON-LD, a bare event or a list of
         events, or 1.2 / 2.0 XML): all or nothing."""
         raw = await request.body()
-        if "xml" in request.headers.get("content-type", "") or raw.lstrip().startswith(b"<"):
-            xml_report = await run_in_threadpool(service.capture, raw, caller=who)
-            if xml_report.alerts:
-                wake()
-            return xml_report.as_dict()
-        document = await _json_body(request)
-        if not isinstance(document, dict | list):
+        xml = "xml" in request.headers.get("content-type", "") or raw.lstrip().startswith(b"<")
+        document = raw if xml else await _json_body(request)  # XML is read by the importer
+        if not isinstance(document, bytes | dict | list):
             raise ApiError(
                 400,
                 "not_epcis",

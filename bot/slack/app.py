@@ -25,7 +25,7 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -62,6 +62,29 @@ HOME_DAYS = 14
 SLACK_FILE_HOSTS = ("files.slack.com",)
 SORRY = "Sorry, that did not work; it has been logged."
 AWAY = "I can't reach the plant's records right now; please try again in a minute."
+
+
+async def _upload_csv(
+    client: AsyncWebClient,
+    channel: str,
+    thread_ts: str | None,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    filename: str,
+    title: str,
+) -> None:
+    """Rows as a CSV file in the thread, each value a cell no spreadsheet runs."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([cell(value) for value in row] for row in rows)
+    await client.files_upload_v2(
+        channel=channel,
+        thread_ts=thread_ts,
+        content=buffer.getvalue(),
+        filename=filename,
+        title=title,
+    )
 
 
 class SlackNotConfigured(Exception):
@@ -632,18 +655,9 @@ class SlackBot:
             "answer", intent, today=self.today(), sku=query.get("sku")
         )
         header, rows = list_rows(answer)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows([cell(value) for value in row] for row in rows)
         name = "-".join([intent.intent, *intent.lots][:4]) or intent.intent
-        await client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts,
-            content=buffer.getvalue(),
-            filename=f"{name}.csv",
-            title=f"All {len(rows)} rows: {answer.text.splitlines()[0][:120]}".replace("*", ""),
-        )
+        title = f"All {len(rows)} rows: {answer.text.splitlines()[0][:120]}".replace("*", "")
+        await _upload_csv(client, channel, thread_ts, header, rows, f"{name}.csv", title)
 
     async def _history_list(
         self, client: AsyncWebClient, summary_id: int, channel: str, thread_ts: str | None
@@ -657,19 +671,15 @@ class SlackBot:
                 text=f"Alert #{summary_id} is no history check; nothing to list.",
             )
             return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["id", "severity", "kind", "lot", "message", "recorded_at"])
-        writer.writerows(
-            [cell(row[key]) for key in ("id", "severity", "kind", "lot", "message", "recorded_at")]
-            for row in found
-        )
-        await client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts,
-            content=buffer.getvalue(),
-            filename=f"history-check-{summary_id}.csv",
-            title=f"History check #{summary_id}: all {len(found)} irregularities",
+        header = ("id", "severity", "kind", "lot", "message", "recorded_at")
+        await _upload_csv(
+            client,
+            channel,
+            thread_ts,
+            header,
+            [[row[key] for key in header] for row in found],
+            f"history-check-{summary_id}.csv",
+            f"History check #{summary_id}: all {len(found)} irregularities",
         )
 
     async def _upload_file(

@@ -61,7 +61,13 @@ from typing_extensions import TypedDict  # pydantic needs this one on Python 3.1
 from storage.errors import StorageError
 from storage.importers.csv_import import import_rows
 from storage.importers.epc import Epc, EpcError, parse_epc
-from storage.importers.epcis_xml import XmlDocument, XmlError, looks_like_xml, xml_document
+from storage.importers.epcis_xml import (
+    CONTEXT,
+    XmlDocument,
+    XmlError,
+    looks_like_xml,
+    xml_document,
+)
 from storage.importers.report import ImportReport
 from storage.models import PARTY_KINDS
 from trace_engine.codes import lot_code_problem
@@ -87,27 +93,30 @@ MAX_FILE_BYTES = 128 * 1024 * 1024
 """The largest file ``read_epcis`` reads (the HTTP routes limit their bodies first)."""
 
 CBV = "https://ref.gs1.org/cbv/"
-UNITS = {
-    "KGM": "kg",
-    "GRM": "g",
-    "LTR": "l",
-    "MLT": "ml",
-    "EA": "ea",
-    "H87": "ea",
-    "C62": "ea",
-    "TNE": "t",
-    "LBR": "lb",
-    "BX": "box",
-    "BG": "bag",
-    "CT": "carton",
-    "PK": "pack",
-    "BO": "bottle",
-    "CA": "can",
-    "DZN": "dozen",
-    "ONZ": "oz",
-    "GLL": "gal",
-    "MTR": "m",
+UNIT_CODES = {
+    "kg": "KGM",
+    "g": "GRM",
+    "l": "LTR",
+    "ml": "MLT",
+    "t": "TNE",
+    "lb": "LBR",
+    "ea": "EA",
+    "cs": "CS",
+    "case": "CS",
+    "box": "BX",
+    "bag": "BG",
+    "carton": "CT",
+    "pack": "PK",
+    "bottle": "BO",
+    "can": "CA",
+    "dozen": "DZN",
+    "oz": "ONZ",
+    "gal": "GLL",
+    "m": "MTR",
 }
+"""A plant's units as UN/CEFACT Recommendation 20/21 codes, as EPCIS gives ``uom``."""
+UNITS = {"H87": "ea", "C62": "ea"} | {code: unit for unit, code in reversed(UNIT_CODES.items())}
+"""A UN/CEFACT code as the plant's unit (the first unit a code has above: CS is cs)."""
 FAILED = {
     "non_conformant",
     "damaged",
@@ -652,7 +661,7 @@ def as_document(value: Any) -> Any:
     else:
         return value
     return {
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "@context": CONTEXT,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -730,7 +739,7 @@ def _check_event(path: str, event: dict[str, Any]) -> None:
     that breaks the standard where a reader depends on it: an action other than
     ADD, OBSERVE or DELETE (or none), a business step or disposition that is
     neither CBV's word nor a URI, a quantity element with a field it does not
-    define or a quantity that is no number, an ``ilmd`` field without a namespace,
+    define (its quantity's type is the shape's), an ``ilmd`` field without a namespace,
     an ObjectEvent that names nothing."""
     _validate(_EVENT, event, path)
     kind = event.get("type")
@@ -758,14 +767,6 @@ def _check_event(path: str, event: dict[str, Any]) -> None:
             if extra:
                 raise EpcisError(
                     json_path(path, key, index, extra[0]), "not a field of a quantity element"
-                )
-            amount = element.get("quantity")
-            if amount is not None and (
-                isinstance(amount, bool) or not isinstance(amount, int | float)
-            ):
-                raise EpcisError(
-                    json_path(path, key, index, "quantity"),
-                    f"expected a number, got {_shown(amount)}",
                 )
     for key in event.get("ilmd") or {}:
         if ":" not in key and key not in ("@context", "type"):

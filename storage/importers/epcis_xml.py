@@ -29,12 +29,12 @@ from lxml import etree
 
 from storage.errors import StorageError
 
-__all__ = ["XmlDocument", "looks_like_xml", "xml_document"]
+__all__ = ["CONTEXT", "XmlDocument", "XmlError", "looks_like_xml", "xml_document"]
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 COMMON = ("eventTime", "recordTime", "eventTimeZoneOffset", "eventID", "errorDeclaration")
 TAIL = ("persistentDisposition", "readPoint", "bizLocation")
-ORDER = {
+FIELDS = {
     "ObjectEvent": (
         *COMMON, "certificationInfo", "epcList", "action", "bizStep", "disposition", *TAIL,
         "bizTransactionList", "quantityList", "sourceList", "destinationList",
@@ -164,7 +164,7 @@ class _Reader:
         kind = _local(element)
         event: dict[str, Any] = {"type": kind}
         self.at(path, element)
-        known = ORDER.get(kind, ())
+        known = FIELDS.get(kind, ())
         for child in self._fields(element):
             name = _local(child)
             where = self.at(f"{path}.{name}", child)
@@ -256,7 +256,7 @@ class _Reader:
             if name == "quantity":
                 if child.get("{http://www.w3.org/2001/XMLSchema-instance}nil") == "true":
                     continue
-                found[name] = _number(_text(child), child)
+                found[name] = _number(_text(child))
             else:
                 found[name] = _text(child)
         return found
@@ -271,7 +271,7 @@ class _Reader:
             name = _local(child)
             attributes = {
                 etree.QName(key).localname: (
-                    _number(value, child) if etree.QName(key).localname in NUMBERS else value
+                    _number(value) if etree.QName(key).localname in NUMBERS else value
                 )
                 for key, value in child.attrib.items()
             }
@@ -325,7 +325,7 @@ def _check_poll(asked: Any) -> None:
             raise XmlError(param.sourceline or 0, f"a query <param> without its <{missing}>")
 
 
-def _number(text: str, element: Any) -> float | str:
+def _number(text: str) -> float | str:
     try:
         return float(text)
     except ValueError:
@@ -371,7 +371,7 @@ def xml_document(data: bytes) -> XmlDocument:
     if kind == "EPCISQueryDocument":
         base += ".queryResults.resultsBody"
     for event_list in found[:1]:
-        for child in _Reader()._fields(event_list):
+        for child in reader._fields(event_list):
             events.append(reader.event(child, f"{base}.eventList[{len(events)}]"))
     if kind == "EPCISQueryDocument":
         results = next(
